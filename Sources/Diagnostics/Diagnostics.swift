@@ -1,0 +1,1 @@
+// Diagnostics: see ../../../shared/DESIGN.md for what this room owns.

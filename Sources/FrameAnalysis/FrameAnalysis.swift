@@ -1,0 +1,1 @@
+// FrameAnalysis: see ../../../shared/DESIGN.md for what this room owns.

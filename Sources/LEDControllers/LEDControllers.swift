@@ -1,0 +1,1 @@
+// LEDControllers: see ../../../shared/DESIGN.md for what this room owns.

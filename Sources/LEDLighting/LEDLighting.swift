@@ -1,0 +1,1 @@
+// LEDLighting: see ../../../shared/DESIGN.md for what this room owns.

@@ -1,0 +1,1 @@
+// LEDLink: see ../../../shared/DESIGN.md for what this room owns.

@@ -1,0 +1,1 @@
+// Warranty: see ../../../shared/DESIGN.md for what this room owns.

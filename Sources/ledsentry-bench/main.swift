@@ -1,0 +1,1 @@
+print("ledsentry-bench: no benchmarks yet")

@@ -1,0 +1,4 @@
+import ArgumentParser
+
+/// Subcommands of this room, listed by LEDSentry.swift.
+let lightingCommands: [any ParsableCommand.Type] = []
