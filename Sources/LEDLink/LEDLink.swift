@@ -1,1 +1,0 @@
-// LEDLink: see ../../../shared/DESIGN.md for what this room owns.
