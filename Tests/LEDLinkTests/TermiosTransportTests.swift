@@ -9,17 +9,7 @@ final class TermiosTransportTests: XCTestCase {
         let pty = try PseudoTerminal()
         let link = try TermiosTransport(path: pty.devicePath)
         defer { link.close() }
-        // Every byte value, including the ones a cooked tty would eat (XON/XOFF, CR, ^C).
-        let all = (0...255).map { UInt8($0) }
-        try link.write(all, deadline: .after(milliseconds: 2000))
-        XCTAssertEqual(pty.receive(count: 256), all)
-
-        pty.send(all.reversed())
-        var got: [UInt8] = []
-        while got.count < 256 {
-            got += try link.read(maxCount: 256 - got.count, deadline: .after(milliseconds: 2000))
-        }
-        XCTAssertEqual(got, all.reversed())
+        try assertEveryBytePassesBothWays(link, device: pty)
     }
 
     func testReadReturnsAtMostMaxCount() throws {
