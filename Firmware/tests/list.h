@@ -1,0 +1,10 @@
+/* Every test, in run order. */
+X(crc32_check_value)
+X(encode_layout)
+X(decode_round_trip_and_max_payload)
+X(resync_after_garbage)
+X(frame_inside_rejected_frame_is_found)
+X(wrong_crc_rejected)
+X(truncated_frame_abandoned_after_timeout)
+X(oversized_length_rejected)
+X(random_noise_never_crashes)
