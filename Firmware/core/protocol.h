@@ -105,7 +105,7 @@ enum {
     LS_EV_LINK_ERROR = 4,
     LS_EV_POWER_LOSS = 5
 };
-#define LS_EVENT_RECORD_SIZE 12u
+#define LS_EVENT_RECORD_SIZE 14u /* the doc said 12; its fields add up to 14 */
 #define LS_EVENT_MAX_COUNT 64u
 #define LS_CABINET_SENDING_CARD 0xFFFFu
 
