@@ -56,6 +56,8 @@ public final class USBBulkTransport: Transport, Sendable {
                 let (bytes, result) = open.usb.bulkIn(maxCount: Self.transferSize, timeoutMilliseconds: timeout)
                 open.received += bytes
                 if !open.received.isEmpty { break }
+                // libusb's own timer may fire a hair before our deadline: then wait on.
+                if result == LibUSBStatus.timeout.rawValue, !deadline.hasPassed { continue }
                 try LibUSBStatus.check(result, port: portName, operation: "read")
                 if deadline.hasPassed { throw LinkError.timedOut(port: portName, operation: "read") }
             }
