@@ -24,9 +24,7 @@ struct SerialPortHandle {
         guard baudRate > 0, baudRate <= Int(Int32.max) else {
             throw .invalidArgument("baud rate \(baudRate)")
         }
-        do {
-            try Self.check(sp_open(port, SP_MODE_READ_WRITE), port: name, operation: "open", opening: true)
-        }
+        try Self.check(sp_open(port, SP_MODE_READ_WRITE), port: name, operation: "open", opening: true)
         do {
             try Self.check(sp_set_baudrate(port, Int32(baudRate)), port: name, operation: "set baud rate")
             try Self.check(sp_set_bits(port, 8), port: name, operation: "set data bits")
