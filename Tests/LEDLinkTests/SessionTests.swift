@@ -133,4 +133,24 @@ final class SessionTests: XCTestCase {
                                "13.000000 ! discard", "14.250000 ! disconnected"])
         XCTAssertEqual(try lines.map { try SessionRecord(parsing: $0[...]) }, records)
     }
+
+    /// A session recorded from the emulator (Tests/Fixtures/ledsentry-emu), kept as a golden
+    /// file: the format must stay readable, and requests match by bytes, not by order.
+    func testCommittedEmulatorSessionReplays() throws {
+        let fixture = Emulator.repositoryRoot.appendingPathComponent("Tests/Fixtures/ledsentry-emu/hello-twice.session")
+        let replay = try ReplayTransport(sessionPath: fixture.path)
+        XCTAssertEqual(replay.portName, "replay of /dev/pts/2 from \(fixture.path)")
+        for id: UInt16 in [2, 1] {
+            try replay.write(Hello.request(id: id), deadline: .after(milliseconds: 10))
+            XCTAssertEqual(try Hello.response(id: id, over: replay, deadline: .after(milliseconds: 10)),
+                           Hello.expectedPayload)
+        }
+        XCTAssertLinkError(.timedOut(port: replay.portName, operation: "read")) {
+            try replay.read(maxCount: 64, deadline: .after(milliseconds: 10))
+        }
+        XCTAssertLinkError(.unsupported("\(replay.portName): the recorded session has no (more) answers to the "
+                                        + "request \(hexString(Hello.request(id: 3)))")) {
+            try replay.write(Hello.request(id: 3), deadline: .after(milliseconds: 10))
+        }
+    }
 }
