@@ -39,6 +39,7 @@ final class SerialUmockdevTests: XCTestCase {
     func testTrafficBothWaysThroughLibSerialPort() throws {
         let link = try SerialTransport(path: "/dev/ttyUSB0")
         defer { link.close() }
+        XCTAssertEqual(link.info, Self.adapter)
         try assertEveryBytePassesBothWays(link, device: device)
     }
 

@@ -9,6 +9,7 @@ final class TermiosTransportTests: XCTestCase {
         let pty = try PseudoTerminal()
         let link = try TermiosTransport(path: pty.devicePath)
         defer { link.close() }
+        XCTAssertEqual(link.info.transport, .virtual)
         try assertEveryBytePassesBothWays(link, device: pty)
     }
 
