@@ -108,3 +108,24 @@ final class SerialUmockdevTests: XCTestCase {
         withExtendedLifetime(emulator) {}
     }
 }
+
+/// The same adapter without the modem-lines shim: libserialport 0.1.1 cannot open a PTY
+/// (its sp_open reads the modem lines, which a PTY lacks), and `openPort` falls back to
+/// termios for it. This is the fact the two serial backends exist for.
+final class SerialUmockdevWithoutShimTests: XCTestCase {
+    func testLibSerialPortRefusesAPTYAndOpenPortFallsBackToTermios() throws {
+        let testbed = try Testbed.current()
+        guard !(ProcessInfo.processInfo.environment["LD_PRELOAD"] ?? "").contains("modem-lines-shim") else {
+            throw TestbedMisconfigured(message: "this class must run without the modem-lines shim")
+        }
+        let device = try PseudoTerminal()
+        try testbed.point("/dev/ttyUSB0", at: device.devicePath)
+        XCTAssertLinkError(.system(port: "/dev/ttyUSB0", operation: "open", code: ENOTTY, message: errnoMessage(ENOTTY))) {
+            try SerialTransport(path: "/dev/ttyUSB0")
+        }
+        let link = try openPort("/dev/ttyUSB0")
+        defer { link.close() }
+        XCTAssertTrue(link is TermiosTransport, "got \(type(of: link))")
+        try assertEveryBytePassesBothWays(link, device: device)
+    }
+}

@@ -29,3 +29,9 @@ struct Testbed {
         }
     }
 }
+
+/// A test class ran in the wrong testbed (a mistake in Tests/run-swift-tests): a failure.
+struct TestbedMisconfigured: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+}

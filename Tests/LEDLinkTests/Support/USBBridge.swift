@@ -20,7 +20,7 @@ struct USBBridge {
                           + "Tests/Support/umockdev/usb-bridge.py (see Docs/usb-and-serial.md)")
         }
         guard environment["LEDSENTRY_USB_BRIDGE_MODE"] == mode.rawValue else {
-            throw Misconfigured(message: "the USB bridge serves \(environment["LEDSENTRY_USB_BRIDGE_MODE"] ?? "?"), "
+            throw TestbedMisconfigured(message: "the USB bridge serves \(environment["LEDSENTRY_USB_BRIDGE_MODE"] ?? "?"), "
                                 + "this class needs --\(mode.rawValue)")
         }
         return USBBridge(pid: pid)
@@ -32,10 +32,5 @@ struct USBBridge {
     func plugIn() {
         kill(pid, SIGUSR2)
         usleep(50_000)  // the bridge handles the signal on its own thread
-    }
-
-    struct Misconfigured: Error, CustomStringConvertible {
-        var message: String
-        var description: String { message }
     }
 }
