@@ -71,6 +71,18 @@ final class SerialUmockdevTests: XCTestCase {
         XCTAssertLessThan(waited, .seconds(3))
     }
 
+    func testWriteIntoAFullQueueTimesOutAtItsDeadline() throws {
+        // Nobody reads the device side: the PTY's buffer fills and the write must give up.
+        let link = try SerialTransport(path: "/dev/ttyUSB0")
+        let started = ContinuousClock.now
+        XCTAssertLinkError(.timedOut(port: "/dev/ttyUSB0", operation: "write")) {
+            try link.write([UInt8](repeating: 0x55, count: 1 << 20), deadline: .after(milliseconds: 300))
+        }
+        let waited = started.duration(to: .now)
+        XCTAssertGreaterThanOrEqual(waited, .milliseconds(300))
+        XCTAssertLessThan(waited, .seconds(3))
+    }
+
     func testUnplugMidReadIsDisconnectedNotAHang() throws {
         let link = try SerialTransport(path: "/dev/ttyUSB0")
         let device = self.device!

@@ -76,6 +76,8 @@ struct SerialPortHandle {
                 ? sp_blocking_write(port, raw.baseAddress, raw.count, UInt32(timeoutMilliseconds))
                 : sp_nonblocking_write(port, raw.baseAddress, raw.count)
         }
+        // 0.1.1's non-blocking write reports a full output queue as a failure (EAGAIN).
+        if result == SP_ERR_FAIL, sp_last_error_code() == EAGAIN { return 0 }
         return Int(try Self.check(result, port: name, operation: "write"))
     }
 
