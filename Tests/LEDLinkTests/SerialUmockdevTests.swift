@@ -43,6 +43,15 @@ final class SerialUmockdevTests: XCTestCase {
         try assertEveryBytePassesBothWays(link, device: device)
     }
 
+    func testWritesPassAWaitingRead() throws {
+        let link = try SerialTransport(path: "/dev/ttyUSB0")
+        let device = self.device!
+        try assertWritesPassAWaitingRead(link, request: [1, 2, 3], reply: [4, 5]) {
+            XCTAssertEqual(device.receive(count: 3), [1, 2, 3])
+            device.send([4, 5])
+        }
+    }
+
     func testOpenByUSBSerialNumberPicksLibSerialPort() throws {
         let link = try openPort("LSE0042")
         defer { link.close() }

@@ -52,6 +52,15 @@ final class TermiosTransportTests: XCTestCase {
         assertUnplugMidReadIsDisconnected(link) { pty.unplug() }
     }
 
+    func testWritesPassAWaitingRead() throws {
+        let pty = try PseudoTerminal()
+        let link = try TermiosTransport(path: pty.devicePath)
+        try assertWritesPassAWaitingRead(link, request: [1, 2, 3], reply: [4, 5]) {
+            XCTAssertEqual(pty.receive(count: 3), [1, 2, 3])
+            pty.send([4, 5])
+        }
+    }
+
     func testDiscardInputDropsWhatWasNotRead() throws {
         let pty = try PseudoTerminal()
         let link = try TermiosTransport(path: pty.devicePath)

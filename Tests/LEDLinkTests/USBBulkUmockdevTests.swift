@@ -37,6 +37,13 @@ final class USBBulkEchoTests: XCTestCase {
         XCTAssertEqual(got, sent)
     }
 
+    func testWritesPassAWaitingRead() throws {
+        let link = try USBBulkTransport()
+        defer { link.close() }
+        // The echo answers by itself.
+        try assertWritesPassAWaitingRead(link, request: [1, 2, 3], reply: [1, 2, 3]) {}
+    }
+
     func testReadTimesOutAtItsDeadline() throws {
         let link = try USBBulkTransport()
         defer { link.close() }
