@@ -111,6 +111,9 @@ final class SessionTests: XCTestCase {
             ("# c\nsoon > a5", "fixture line 2: expected '<seconds> <marker> ...'"),
             ("0.1 >", "fixture line 1: no bytes after the direction marker"),
             ("0.1 ! melted", "fixture line 1: unknown event 'melted'"),
+            // Found by Tests/Fuzz/SessionRecordFuzz.swift: times that cannot be written back.
+            ("inf > a5", "fixture line 1: expected '<seconds> <marker> ...'"),
+            ("66666666666666666666 > a5", "fixture line 1: expected '<seconds> <marker> ...'"),
         ]
         for (text, message) in cases {
             XCTAssertLinkError(.invalidArgument(message)) { try ReplayTransport(sessionText: text, name: "fixture") }

@@ -44,7 +44,8 @@ public struct SessionRecord: Equatable, Sendable {
     /// Parses one non-comment line; the error names what is wrong with it.
     public init(parsing line: Substring) throws(SessionFormatError) {
         let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-        guard fields.count >= 2, let seconds = Double(fields[0]), seconds >= 0 else {
+        // Finite and below ~31 years, so it always formats back (no inf, nan or 1e300).
+        guard fields.count >= 2, let seconds = Double(fields[0]), seconds >= 0, seconds < 1e9 else {
             throw SessionFormatError("expected '<seconds> <marker> ...'")
         }
         self.seconds = seconds
