@@ -23,6 +23,17 @@ final class USBBulkEchoTests: XCTestCase {
         XCTAssertEqual(try USBBulkTransport.list(vendorID: 0x1209, productID: 0x0001), [])
     }
 
+    func testControllerPortsListTheUSBControllerAsAnOpenableSpec() throws {
+        let listed = try listControllerPorts().filter { $0.path.hasPrefix("usb:") }
+        XCTAssertEqual(listed, [PortInfo(
+            path: "usb:1209:4c53:LSC-0001", summary: "LEDSentry Display Controller - LSC-0001",
+            transport: .usb(vid: 0x1209, pid: 0x4C53, serial: "LSC-0001", manufacturer: "LEDSentry",
+                            product: "LEDSentry Display Controller"))])
+        let link = try openPort(listed[0].path)
+        defer { link.close() }
+        XCTAssertTrue(link is USBBulkTransport)
+    }
+
     func testBulkRoundTripCarriesEveryByte() throws {
         let link = try USBBulkTransport()
         defer { link.close() }
