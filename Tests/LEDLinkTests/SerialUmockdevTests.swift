@@ -52,6 +52,15 @@ final class SerialUmockdevTests: XCTestCase {
         }
     }
 
+    func testDiscardInputDropsWhatWasNotRead() throws {
+        let link = try SerialTransport(path: "/dev/ttyUSB0")
+        device.send([9, 9, 9])
+        usleep(50_000)
+        try link.discardInput()
+        device.send([7])
+        XCTAssertEqual(try link.read(maxCount: 16, deadline: .after(milliseconds: 1000)), [7])
+    }
+
     func testOpenByUSBSerialNumberPicksLibSerialPort() throws {
         let link = try openPort("LSE0042")
         defer { link.close() }
