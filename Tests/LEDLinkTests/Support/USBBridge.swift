@@ -11,9 +11,9 @@ struct USBBridge {
 
     let pid: pid_t
 
-    /// The bridge, when this process runs under it in `mode`; a skip naming how these
-    /// tests are run when it does not.
-    static func current(_ mode: Mode) throws -> USBBridge {
+    /// The bridge, when this process runs under it in `mode` (with the device node
+    /// writable unless `accessDenied`); a skip naming how these tests are run when it does not.
+    static func current(_ mode: Mode, accessDenied: Bool = false) throws -> USBBridge {
         let environment = ProcessInfo.processInfo.environment
         guard let pidText = environment["LEDSENTRY_USB_BRIDGE_PID"], let pid = pid_t(pidText) else {
             throw XCTSkip("not inside the USB umockdev testbed: Tests/run-swift-tests runs this class under "
@@ -22,6 +22,10 @@ struct USBBridge {
         guard environment["LEDSENTRY_USB_BRIDGE_MODE"] == mode.rawValue else {
             throw TestbedMisconfigured(message: "the USB bridge serves \(environment["LEDSENTRY_USB_BRIDGE_MODE"] ?? "?"), "
                                 + "this class needs --\(mode.rawValue)")
+        }
+        let access = accessDenied ? "denied" : "granted"
+        guard environment["LEDSENTRY_USB_BRIDGE_ACCESS"] == access else {
+            throw TestbedMisconfigured(message: "this class needs the USB bridge with access \(access)")
         }
         return USBBridge(pid: pid)
     }

@@ -11,9 +11,12 @@ description's attributes.
 
 Signals to this process: SIGUSR1 unplugs the device (URBs in flight end with ESHUTDOWN,
 further calls with ENODEV, as the kernel does), SIGUSR2 plugs it back in. The command gets
-LEDSENTRY_USB_BRIDGE_PID and LEDSENTRY_USB_BRIDGE_MODE (echo | emulator).
+LEDSENTRY_USB_BRIDGE_PID, LEDSENTRY_USB_BRIDGE_MODE (echo | emulator) and
+LEDSENTRY_USB_BRIDGE_ACCESS (granted | denied). With --deny-access the device node is made
+read-only, as on a machine without the udev rule (run the command without
+CAP_DAC_OVERRIDE, e.g. under `setpriv --bounding-set=-dac_override,-dac_read_search`).
 
-usage: usb-bridge.py --device FILE.umockdev (--echo | --emulator PATH [ARGS...] --) -- COMMAND...
+usage: usb-bridge.py --device FILE.umockdev [--deny-access] (--echo | --emulator PATH [ARGS...] --) -- COMMAND...
 Test code only; never part of the product.
 """
 import argparse
@@ -328,6 +331,7 @@ def main():
     parser = argparse.ArgumentParser(description='serve a umockdev USB device live')
     parser.add_argument('--device', required=True)
     parser.add_argument('--echo', action='store_true')
+    parser.add_argument('--deny-access', action='store_true')
     parser.add_argument('--emulator', nargs=argparse.REMAINDER)
     args = parser.parse_args(options)
     if args.echo == bool(args.emulator):
@@ -348,6 +352,8 @@ def main():
     handler.connect('handle-ioctl', lambda _, client: device.handle_ioctl(client))
     handler.connect('client-vanished', lambda _, client: device.client_vanished(client))
     testbed.attach_ioctl(node, handler)
+    if args.deny_access:
+        os.chmod(testbed.get_root_dir() + node, 0o444)   # libusb needs write access
     signal.signal(signal.SIGUSR1, lambda *_: device.unplug())
     signal.signal(signal.SIGUSR2, lambda *_: device.plug())
 
@@ -356,6 +362,7 @@ def main():
     env['LD_PRELOAD'] = ':'.join(p for p in [env.get('LD_PRELOAD'), 'libumockdev-preload.so.0'] if p)
     env['LEDSENTRY_USB_BRIDGE_PID'] = str(os.getpid())
     env['LEDSENTRY_USB_BRIDGE_MODE'] = 'echo' if args.echo else 'emulator'
+    env['LEDSENTRY_USB_BRIDGE_ACCESS'] = 'denied' if args.deny_access else 'granted'
     child = subprocess.Popen(command, env=env)
     while True:
         try:
