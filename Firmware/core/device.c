@@ -382,6 +382,7 @@ int ls_device_set_param(ls_device *d, uint8_t id, int32_t value)
     if (value < p->min || value > p->max) return LS_ST_OUT_OF_RANGE;
     if (id == LS_PARAM_SCAN_MODE && (value & (value - 1)) != 0) return LS_ST_OUT_OF_RANGE;
     d->params[id] = value;
+    d->display_version++;
     return LS_ST_OK;
 }
 
@@ -410,11 +411,14 @@ int ls_device_show_pattern(ls_device *d, uint8_t pattern, uint16_t argument, uin
     default:
         return LS_ST_BAD_ARGUMENT;
     }
+    d->display_version++;
     d->pattern = pattern;
     d->pattern_argument = argument;
     *effective = argument;
     return LS_ST_OK;
 }
+
+uint32_t ls_device_display_version(const ls_device *d) { return d->display_version; }
 
 uint8_t ls_device_pattern(const ls_device *d, uint16_t *argument)
 {
@@ -464,6 +468,7 @@ uint32_t ls_device_uptime_seconds(const ls_device *d)
 void ls_device_boot(ls_device *d)
 {
     d->boot_ms = d->now_ms;
+    d->display_version++;
     d->pattern = LS_PATTERN_VIDEO;
     d->pattern_argument = 0;
     for (uint32_t c = 0; c < d->cabinet_count; c++) {

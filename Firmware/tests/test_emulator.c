@@ -428,3 +428,41 @@ TEST(emulator_fault_file_is_loaded)
     kill(p.pid, SIGTERM);
     CHECK_EQ(finish(&p, 3000), 0);
 }
+
+TEST(emulator_frame_out_shows_what_the_wall_emits)
+{
+    const char *path = "build/test-frame.ppm";
+    unlink(path);
+    const char *args[] = {"--frame-out", path, "--fault", "dead-led cabinet=1 x=10 y=5 channel=red",
+                          NULL};
+    process p;
+    CHECK_EQ(start(&p, args), 0);
+    int fd = open_port(p.line + 6);
+    static waiter w;
+    ls_decoder_init(&w.decoder);
+    uint8_t payload[3] = {LS_PATTERN_WHITE, 0, 0};
+    uint8_t frame[32];
+    ls_frame f = {1, 0, 1, LS_CMD_SHOW_PATTERN, 0, 3, payload};
+    size_t size = ls_frame_encode(&f, frame, sizeof frame);
+    CHECK_EQ(exchange(fd, &w, frame, size, 3000), 0);
+    /* the answer goes out after the frame is written */
+    static uint8_t image[64 + 256 * 128 * 3];
+    size_t n = 0;
+    FILE *file = fopen(path, "rb");
+    CHECK(file != NULL);
+    if (file) {
+        n = fread(image, 1, sizeof image, file);
+        fclose(file);
+    }
+    const char header[] = "P6\n256 128\n255\n";
+    CHECK_EQ(n, sizeof header - 1 + 256 * 128 * 3);
+    CHECK(memcmp(image, header, sizeof header - 1) == 0);
+    const uint8_t *pixels = image + sizeof header - 1;
+    /* cabinet 1 is the top-right one: its x=10 y=5 is wall x=138 */
+    const uint8_t *dead = pixels + (5 * 256 + 138) * 3, *fine = pixels + (5 * 256 + 137) * 3;
+    CHECK(dead[0] == 0 && dead[1] == 204 && dead[2] == 204);
+    CHECK(fine[0] == 204 && fine[1] == 204 && fine[2] == 204);
+    close(fd);
+    kill(p.pid, SIGTERM);
+    CHECK_EQ(finish(&p, 3000), 0);
+}
