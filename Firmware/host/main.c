@@ -153,6 +153,11 @@ static void on_tick(void *context, uint64_t now_ms)
     ls_engine_tick(emu->engine, now_ms);
     if (emu->frame_path) write_frame(emu);
 }
+static void on_connect(void *context, uint64_t now_ms)
+{
+    (void)now_ms;
+    ls_engine_link_reset(((emulator *)context)->engine);
+}
 static uint32_t on_idle(void *context, uint64_t now_ms)
 {
     return ls_engine_idle_ms(((emulator *)context)->engine, now_ms);
@@ -271,7 +276,7 @@ int main(int argc, char **argv)
             geometry.cabinet_columns, geometry.cabinet_rows, geometry.modules_x, geometry.modules_y,
             geometry.module_width, geometry.module_height, (unsigned long long)config.seed,
             faults.count);
-    serve_handler handler = {&emu, on_receive, on_tick, on_idle, NULL};
+    serve_handler handler = {&emu, on_receive, on_tick, on_idle, on_connect};
     int status = serve_run(emu.port, &handler);
     serve_close(emu.port);
     ls_engine_destroy(emu.engine);
