@@ -72,5 +72,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // Link tests: real PTYs, and the real libserialport / libusb code in a umockdev testbed.
+        .testTarget(name: "LEDLinkTests", dependencies: ["LEDLink"]),
     ]
 )
