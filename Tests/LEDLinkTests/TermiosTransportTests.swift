@@ -9,17 +9,7 @@ final class TermiosTransportTests: XCTestCase {
         let pty = try PseudoTerminal()
         let link = try TermiosTransport(path: pty.devicePath)
         defer { link.close() }
-        // Every byte value, including the ones a cooked tty would eat (XON/XOFF, CR, ^C).
-        let all = (0...255).map { UInt8($0) }
-        try link.write(all, deadline: .after(milliseconds: 2000))
-        XCTAssertEqual(pty.receive(count: 256), all)
-
-        pty.send(all.reversed())
-        var got: [UInt8] = []
-        while got.count < 256 {
-            got += try link.read(maxCount: 256 - got.count, deadline: .after(milliseconds: 2000))
-        }
-        XCTAssertEqual(got, all.reversed())
+        try assertEveryBytePassesBothWays(link, device: pty)
     }
 
     func testReadReturnsAtMostMaxCount() throws {
@@ -58,15 +48,7 @@ final class TermiosTransportTests: XCTestCase {
     func testUnplugMidReadIsDisconnectedNotAHang() throws {
         let pty = try PseudoTerminal()
         let link = try TermiosTransport(path: pty.devicePath)
-        after(milliseconds: 100) { pty.unplug() }
-        let started = ContinuousClock.now
-        XCTAssertLinkError(.disconnected(port: pty.devicePath)) {
-            try link.read(maxCount: 16, deadline: .after(milliseconds: 5000))
-        }
-        XCTAssertLessThan(started.duration(to: .now), .seconds(4), "waited for the deadline instead of seeing the hang-up")
-        XCTAssertLinkError(.disconnected(port: pty.devicePath)) {
-            try link.write([1], deadline: .after(milliseconds: 500))
-        }
+        assertUnplugMidReadIsDisconnected(link) { pty.unplug() }
     }
 
     func testDiscardInputDropsWhatWasNotRead() throws {

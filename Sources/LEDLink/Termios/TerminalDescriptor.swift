@@ -13,6 +13,13 @@ struct TerminalDescriptor {
         guard !path.isEmpty else { throw .invalidArgument("empty port path") }
         let fd = Glibc.open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { throw .opening(path, errno: errno) }
+        // Another program on the same port would interleave frames: refuse, as `busy`.
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            let code = errno
+            _ = Glibc.close(fd)
+            if code == EWOULDBLOCK { throw .busy(port: path) }
+            throw .io(path, operation: "lock", errno: code)
+        }
         return TerminalDescriptor(fd: fd, port: path)
     }
 

@@ -102,3 +102,34 @@ func XCTAssertLinkError<T>(_ expected: LinkError, file: StaticString = #filePath
         XCTFail("expected \(expected), got \(error)", file: file, line: line)
     }
 }
+
+/// Every byte value, including those a cooked tty would eat (XON/XOFF, CR, ^C), goes
+/// host to device and back unchanged through `link`.
+func assertEveryBytePassesBothWays(_ link: any Transport, device: PseudoTerminal,
+                                   file: StaticString = #filePath, line: UInt = #line) throws {
+    let all = (0...255).map { UInt8($0) }
+    try link.write(all, deadline: .after(milliseconds: 2000))
+    XCTAssertEqual(device.receive(count: 256), all, "host to device", file: file, line: line)
+    device.send(all.reversed())
+    var got: [UInt8] = []
+    while got.count < 256 {
+        got += try link.read(maxCount: 256 - got.count, deadline: .after(milliseconds: 2000))
+    }
+    XCTAssertEqual(got, all.reversed(), "device to host", file: file, line: line)
+}
+
+/// The device goes away while a read waits on a long deadline: the read must end with
+/// `.disconnected` soon after, not at its deadline, and so must a later write.
+func assertUnplugMidReadIsDisconnected(_ link: any Transport, unplug: @escaping @Sendable () -> Void,
+                                       file: StaticString = #filePath, line: UInt = #line) {
+    after(milliseconds: 100, unplug)
+    let started = ContinuousClock.now
+    XCTAssertLinkError(.disconnected(port: link.portName), file: file, line: line) {
+        try link.read(maxCount: 16, deadline: .after(milliseconds: 5000))
+    }
+    XCTAssertLessThan(started.duration(to: .now), .seconds(4),
+                      "waited for the deadline instead of seeing the unplug", file: file, line: line)
+    XCTAssertLinkError(.disconnected(port: link.portName), file: file, line: line) {
+        try link.write([1, 2, 3], deadline: .after(milliseconds: 500))
+    }
+}
