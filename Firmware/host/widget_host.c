@@ -1,222 +1,151 @@
-/* Serves the emulated USB-Pro widget (core/rdm) on a pseudo-terminal. Prints
- * "port: /dev/pts/N" once ready; --link PATH also makes PATH a symlink to it. */
-#define _XOPEN_SOURCE 700
-#define _DEFAULT_SOURCE
+/* `ledsentry-emu --mode widget`: the emulated USB-Pro RDM widget (core/rdm) served on a
+ * PTY (or socket) by the shared serve code. Prints "port: /dev/pts/N". */
+#define _POSIX_C_SOURCE 200809L
 #include "widget_host.h"
 
 #include "../core/rdm/usbpro_widget.h"
+#include "serve.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <termios.h>
-#include <time.h>
-#include <unistd.h>
 
-static volatile sig_atomic_t stop_requested;
+static const char widget_usage[] =
+    "usage: ledsentry-emu --mode widget [options]\n"
+    "\n"
+    "Emulates a USB-Pro-style DMX/RDM widget (Enttec framing; labels 3, 10, 14, 77, 78 and\n"
+    "RDM on 7/11, replies on 5/12, firmware 4.15) with RDM LED drivers behind it, and serves\n"
+    "it on a new pseudo-terminal until SIGTERM or SIGINT. Prints `port: /dev/pts/N`.\n"
+    "\n"
+    "  --drivers N          RDM drivers on the line, 0..64 (default 4)\n"
+    "  --seed N             seeds UIDs, counters and readings (default 1): same seed, same line\n"
+    "  --serial N           widget serial number (default 0x20260001)\n"
+    "  --link PATH          also create a symlink PATH -> the PTY (removed on exit)\n"
+    "  --socket PATH        serve on a UNIX stream socket instead\n"
+    "  --list               print each driver's UID and fault bits on stdout after the port\n"
+    "  --fault SPEC         repeatable; D is a driver index (0-based):\n"
+    "      sensor:D         output-current sensor reads 0 mA (below normal), STS_SENS_OUT_RANGE\n"
+    "      overtemp:D       heatsink 97-99 C (normal 0..85), STS_OVERTEMP error\n"
+    "      selftest:D       self-test 1 (and 'all') fails: status 0x8002\n"
+    "      lamp:D           LAMP_STATE error, STS_LAMP_DOUSED\n"
+    "      ack-timer:D      measurements answered ACK_TIMER (200 ms), then via QUEUED_MESSAGE\n"
+    "      ack-overflow:D   replies longer than 16 bytes split with ACK_OVERFLOW\n"
+    "      corrupt:D        about one reply in three has a damaged byte\n"
+    "      vanish:D@N       stops answering after hearing N packets\n"
+    "      collide:D        takes the UID next to another driver's (discovery collides to the last bit)\n"
+    "      widget-reset@N   the widget resets on its Nth frame (request lost, drivers un-muted)\n";
 
-static void on_signal(int sig)
+typedef struct {
+    usbpro_widget widget;
+    serve *port;
+} widget_emulator;
+
+static void on_widget_receive(void *context, const uint8_t *bytes, size_t count, uint64_t now_ms)
 {
-    (void)sig;
-    stop_requested = 1;
-}
-
-static uint32_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint32_t)((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
-}
-
-static void usage(FILE *to)
-{
-    fprintf(to,
-            "usage: ledsentry-emu --mode widget [--drivers N] [--seed S] [--serial N]\n"
-            "                    [--fault SPEC]... [--link PATH] [--list]\n"
-            "  Emulates a USB-Pro-style DMX/RDM widget with N RDM LED drivers (default 4,\n"
-            "  max %d) on a PTY and prints 'port: /dev/pts/N'.\n"
-            "  --fault: sensor:D overtemp:D selftest:D lamp:D ack-timer:D ack-overflow:D\n"
-            "           corrupt:D vanish:D@PACKETS collide:D widget-reset@FRAMES\n"
-            "  --list:  print each driver's UID and faults after start-up\n",
-            USBPRO_MAX_RESPONDERS);
-}
-
-static int write_all(int fd, const uint8_t *bytes, size_t count)
-{
-    while (count > 0) {
-        ssize_t n = write(fd, bytes, count);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno == EAGAIN) {
-                struct pollfd p = {fd, POLLOUT, 0};
-                (void)poll(&p, 1, 100);
-                continue;
-            }
-            return -1;
-        }
-        bytes += n;
-        count -= (size_t)n;
+    widget_emulator *emu = context;
+    /* small slices, so that replies to a burst of requests never overflow the out buffer */
+    for (size_t at = 0; at < count; at += 32) {
+        size_t slice = count - at < 32 ? count - at : 32;
+        emu->widget.out_length = 0;
+        usbpro_widget_feed(&emu->widget, bytes + at, slice, (uint32_t)now_ms);
+        if (emu->widget.out_length)
+            serve_send(emu->port, emu->widget.out, emu->widget.out_length);
     }
-    return 0;
+}
+
+static void on_widget_tick(void *context, uint64_t now_ms)
+{
+    (void)context;
+    (void)now_ms; /* the drivers keep time from the requests they hear */
+}
+
+static int widget_usage_error(const char *message, const char *detail)
+{
+    fprintf(stderr, "ledsentry-emu: %s%s%s\nTry `ledsentry-emu --mode widget --help`.\n", message,
+            detail ? ": " : "", detail ? detail : "");
+    return 2;
+}
+
+static int parse_number(const char *text, unsigned long max, unsigned long *out)
+{
+    char *end;
+    errno = 0;
+    *out = strtoul(text, &end, 0);
+    return (*text && *end == '\0' && !errno && text[0] != '-' && *out <= max) ? 0 : -1;
 }
 
 int lighting_widget_main(int argc, char **argv)
 {
-    static usbpro_widget widget;
-    unsigned long drivers = 4, seed = 1, serial = 0x00A1B2C3;
-    const char *link_path = NULL;
+    static widget_emulator emu;
+    unsigned long drivers = 4, seed = 1, serial = 0x20260001;
+    serve_options port = {0};
     const char *faults[64];
     int fault_count = 0, list = 0;
 
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *value = i + 1 < argc ? argv[i + 1] : NULL;
-        char *end = NULL;
-        if (strcmp(a, "--mode") == 0 && value) {
-            if (strcmp(value, "widget") != 0) {
-                fprintf(stderr, "ledsentry-emu: this entry point serves --mode widget only\n");
-                return 2;
-            }
-            i++;
-        } else if ((strcmp(a, "--drivers") == 0 || strcmp(a, "--responders") == 0) && value) {
-            drivers = strtoul(value, &end, 10);
-            if (*end || drivers > USBPRO_MAX_RESPONDERS) {
-                fprintf(stderr, "ledsentry-emu: --drivers must be 0..%d\n", USBPRO_MAX_RESPONDERS);
-                return 2;
-            }
-            i++;
-        } else if (strcmp(a, "--seed") == 0 && value) {
-            seed = strtoul(value, &end, 0);
-            if (*end) {
-                fprintf(stderr, "ledsentry-emu: --seed needs a number\n");
-                return 2;
-            }
-            i++;
-        } else if (strcmp(a, "--serial") == 0 && value) {
-            serial = strtoul(value, &end, 0);
-            if (*end) {
-                fprintf(stderr, "ledsentry-emu: --serial needs a number\n");
-                return 2;
-            }
-            i++;
-        } else if (strcmp(a, "--fault") == 0 && value) {
-            if (fault_count == 64) {
-                fprintf(stderr, "ledsentry-emu: at most 64 --fault options\n");
-                return 2;
-            }
-            faults[fault_count++] = value;
-            i++;
-        } else if (strcmp(a, "--link") == 0 && value) {
-            link_path = value;
-            i++;
-        } else if (strcmp(a, "--list") == 0) {
-            list = 1;
-        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage(stdout);
+        const char *flag = argv[i];
+        if (strcmp(flag, "--help") == 0 || strcmp(flag, "-h") == 0) {
+            fputs(widget_usage, stdout);
             return 0;
+        }
+        if (strcmp(flag, "--list") == 0) {
+            list = 1;
+            continue;
+        }
+        if (i + 1 >= argc)
+            return widget_usage_error("unknown option or missing value", flag);
+        const char *value = argv[++i];
+        if (strcmp(flag, "--mode") == 0) {
+            if (strcmp(value, "widget") != 0)
+                return widget_usage_error("expected --mode widget, got", value);
+        } else if (strcmp(flag, "--drivers") == 0) {
+            if (parse_number(value, USBPRO_MAX_RESPONDERS, &drivers) != 0)
+                return widget_usage_error("--drivers wants 0..64, got", value);
+        } else if (strcmp(flag, "--seed") == 0) {
+            if (parse_number(value, 0xFFFFFFFFul, &seed) != 0)
+                return widget_usage_error("--seed wants a non-negative 32-bit integer, got", value);
+        } else if (strcmp(flag, "--serial") == 0) {
+            if (parse_number(value, 0xFFFFFFFFul, &serial) != 0)
+                return widget_usage_error("--serial wants a 32-bit integer, got", value);
+        } else if (strcmp(flag, "--fault") == 0) {
+            if (fault_count == 64)
+                return widget_usage_error("too many --fault options", NULL);
+            faults[fault_count++] = value;
+        } else if (strcmp(flag, "--link") == 0) {
+            port.link_path = value;
+        } else if (strcmp(flag, "--socket") == 0) {
+            port.socket_path = value;
         } else {
-            fprintf(stderr, "ledsentry-emu: unknown or incomplete option '%s'\n", a);
-            usage(stderr);
-            return 2;
+            return widget_usage_error("unknown option", flag);
         }
     }
+    if (port.link_path && port.socket_path)
+        return widget_usage_error("--link applies to the PTY; it cannot be used with --socket", NULL);
 
-    usbpro_widget_init(&widget, (unsigned)drivers, (uint32_t)seed, (uint32_t)serial);
-    for (int f = 0; f < fault_count; f++) {
-        char error[200];
-        if (usbpro_widget_apply_fault(&widget, faults[f], error, sizeof error) != 0) {
-            fprintf(stderr, "ledsentry-emu: %s\n", error);
-            return 2;
-        }
-    }
-
-    int master = posix_openpt(O_RDWR | O_NOCTTY);
-    if (master < 0 || grantpt(master) != 0 || unlockpt(master) != 0) {
-        perror("ledsentry-emu: pty");
+    usbpro_widget_init(&emu.widget, (unsigned)drivers, (uint32_t)seed, (uint32_t)serial);
+    char error[256];
+    for (int f = 0; f < fault_count; f++)
+        if (usbpro_widget_apply_fault(&emu.widget, faults[f], error, sizeof error) != 0)
+            return widget_usage_error("bad --fault", error);
+    port.seed = seed;
+    emu.port = serve_open(&port, error, sizeof error);
+    if (!emu.port) {
+        fprintf(stderr, "ledsentry-emu: %s\n", error);
         return 3;
     }
-    const char *slave_name = ptsname(master);
-    /* Hold the slave open in raw mode: no echo before a client configures it, and no
-     * hang-up on the master while no client is connected. */
-    int slave = open(slave_name, O_RDWR | O_NOCTTY);
-    if (slave < 0) {
-        perror("ledsentry-emu: open pty slave");
-        return 3;
-    }
-    struct termios tio;
-    if (tcgetattr(slave, &tio) == 0) {
-        cfmakeraw(&tio);
-        (void)tcsetattr(slave, TCSANOW, &tio);
-    }
-    (void)fchmod(slave, 0666); /* olad runs as its own user */
-    if (link_path) {
-        (void)unlink(link_path);
-        if (symlink(slave_name, link_path) != 0) {
-            perror("ledsentry-emu: --link");
-            return 3;
-        }
-    }
-    int flags = fcntl(master, F_GETFL);
-    (void)fcntl(master, F_SETFL, flags | O_NONBLOCK);
-
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-
-    printf("port: %s\n", slave_name);
     if (list) {
-        for (unsigned i = 0; i < widget.responder_count; i++) {
-            const rdm_responder *r = &widget.responders[i];
+        for (unsigned i = 0; i < emu.widget.responder_count; i++) {
+            const rdm_responder *r = &emu.widget.responders[i];
             printf("driver %u: %04X:%08X faults 0x%02X\n", i, r->uid.manufacturer,
                    (unsigned)r->uid.device, (unsigned)r->faults);
         }
+        fflush(stdout);
     }
-    fflush(stdout);
-
-    uint8_t buffer[1024];
-    while (!stop_requested) {
-        struct pollfd p = {master, POLLIN, 0};
-        int ready = poll(&p, 1, 50);
-        if (ready < 0) {
-            if (errno == EINTR)
-                continue;
-            perror("ledsentry-emu: poll");
-            break;
-        }
-        if (ready == 0)
-            continue;
-        ssize_t n = read(master, buffer, sizeof buffer);
-        if (n < 0) {
-            if (errno == EAGAIN || errno == EINTR || errno == EIO) {
-                if (errno == EIO)
-                    usleep(10000); /* no client right now */
-                continue;
-            }
-            perror("ledsentry-emu: read");
-            break;
-        }
-        /* small slices so that replies to a burst of requests never overflow w->out */
-        for (ssize_t at = 0; at < n; at += 32) {
-            size_t slice = (size_t)(n - at) < 32 ? (size_t)(n - at) : 32;
-            widget.out_length = 0;
-            usbpro_widget_feed(&widget, buffer + at, slice, now_ms());
-            if (widget.out_length && write_all(master, widget.out, widget.out_length) != 0 &&
-                errno != EIO)
-                perror("ledsentry-emu: write");
-        }
-    }
-    if (link_path)
-        (void)unlink(link_path);
-    close(slave);
-    close(master);
-    return 0;
+    fprintf(stderr, "ledsentry-emu: USB-Pro widget with %lu RDM driver(s), seed %lu, %d fault(s)\n",
+            drivers, seed, fault_count);
+    serve_handler handler = {&emu, on_widget_receive, on_widget_tick, NULL, NULL};
+    int status = serve_run(emu.port, &handler);
+    serve_close(emu.port);
+    return status;
 }

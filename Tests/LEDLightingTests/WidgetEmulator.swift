@@ -8,12 +8,8 @@ final class WidgetEmulator {
     static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
 
-    /// `ledsentry-emu --mode widget` when the firmware build has it, else the stand-alone
-    /// widget emulator from Firmware/rdm.mk.
-    static var executable: URL {
-        let build = repositoryRoot.appendingPathComponent("Firmware/build")
-        return build.appendingPathComponent("ledsentry-widget-emu")
-    }
+    /// The firmware emulator; `--mode widget` selects the USB-Pro widget.
+    static let executable = repositoryRoot.appendingPathComponent("Firmware/build/ledsentry-emu")
 
     let process = Process()
     let portPath: String

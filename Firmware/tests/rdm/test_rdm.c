@@ -1,5 +1,5 @@
 /* Tests for core/rdm: codec vectors, responder behaviour per E1.20, widget framing. */
-#include "../core/rdm/usbpro_widget.h"
+#include "../../core/rdm/usbpro_widget.h"
 
 #include <stdio.h>
 #include <string.h>
