@@ -386,7 +386,7 @@ TEST(emulator_command_line_errors)
         {{"--fault", "dead-led cabinet=9 x=0 y=0", NULL}, 2, "bad value for cabinet='9'"},
         {{"--faults", "tests/fixtures/bad-faults.txt", NULL}, 4, "bad-faults.txt:3: dead-row: missing key y"},
         {{"--faults", "build/no-such-file", NULL}, 4, "cannot read fault file build/no-such-file"},
-        {{"--mode", "widget", NULL}, 2, "unknown --mode"},
+        {{"--mode", "dimmer", NULL}, 2, "unknown --mode"},
         {{"stray", NULL}, 2, "unexpected argument: stray"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
