@@ -4,6 +4,7 @@
 #include "../core/engine.h"
 #include "../core/faults.h"
 #include "serve.h"
+#include "widget_host.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,7 +37,8 @@ static const char usage[] =
     "Optical truth:\n"
     "  --frame-out FILE     keep FILE (binary PPM, one pixel per LED, seen from the front)\n"
     "                       showing what the wall emits; rewritten when it changes\n"
-    "  --mode controller    the device to emulate (only `controller` so far)\n"
+    "  --mode controller    the device to emulate: `controller` (default) or `widget`, a\n"
+    "                       USB-Pro DMX/RDM widget with LED drivers (--mode widget --help)\n"
     "  --help               show this help\n"
     "\n"
     "Exit codes: 0 stopped by a signal or unplug-after, 2 usage, 3 port error,\n"
@@ -172,6 +174,10 @@ int main(int argc, char **argv)
     const char *specs[LS_MAX_FAULTS];
     size_t spec_count = 0;
 
+    for (int i = 1; i + 1 < argc; i++)
+        if (strcmp(argv[i], "--mode") == 0 && strcmp(argv[i + 1], "widget") == 0)
+            return lighting_widget_main(argc, argv);
+
     for (int i = 1; i < argc; i++) {
         const char *flag = argv[i];
         if (strcmp(flag, "--help") == 0 || strcmp(flag, "-h") == 0) {
@@ -229,7 +235,7 @@ int main(int argc, char **argv)
             frame_path = value;
         } else if (strcmp(flag, "--mode") == 0) {
             if (strcmp(value, "controller") != 0)
-                return usage_error("unknown --mode (known: controller)", value);
+                return usage_error("unknown --mode (known: controller, widget)", value);
         } else {
             return usage_error("unknown option", flag);
         }

@@ -325,9 +325,9 @@ TEST(emulator_slow_response)
     CHECK_EQ(finish(&p, 3000), 0);
 }
 
-/* SET_PARAM brightness = id % 101 for ids 1..requests, each tried up to 10 times with RETRY;
- * every answer that arrives must be the right one. Returns the number answered. */
-static int flaky_run(const char *spec, int requests, int *attempts)
+/* SET_PARAM brightness = id % 101 for ids 1..requests, each tried up to `tries` times with
+ * RETRY; every answer that arrives must be the right one. Returns the number answered. */
+static int flaky_run(const char *spec, int requests, int tries, int *attempts)
 {
     const char *args[] = {"--seed", "5", "--fault", spec, NULL};
     process p;
@@ -339,13 +339,13 @@ static int flaky_run(const char *spec, int requests, int *attempts)
     for (uint16_t id = 1; id <= requests && fd >= 0; id++) {
         uint8_t payload[5] = {LS_PARAM_BRIGHTNESS};
         ls_put_u32(payload + 1, id % 101u);
-        for (int attempt = 0; attempt < 10; attempt++) {
+        for (int attempt = 0; attempt < tries; attempt++) {
             uint8_t frame[32];
             ls_frame f = {1, attempt ? LS_FLAG_RETRY : 0, id, LS_CMD_SET_PARAM, 0, 5, payload};
             size_t size = ls_frame_encode(&f, frame, sizeof frame);
             (*attempts)++;
             ls_decoder_init(&w.decoder);
-            if (exchange(fd, &w, frame, size, 150) == 0) {
+            if (exchange(fd, &w, frame, size, 100) == 0) {
                 /* CRC-checked by the decoder: the answer must be the right one */
                 CHECK_EQ(w.raw[7], LS_ST_OK);
                 CHECK_EQ(ls_get_u32(w.raw + 11), id % 101u);
@@ -364,10 +364,10 @@ TEST(emulator_flaky_link_yields_only_correct_answers_with_retries)
 {
     int attempts = 0;
     /* 1 % dropped and 1 % corrupted per byte, both directions: retries get everything through */
-    CHECK_EQ(flaky_run("flaky-link drop=0.01 corrupt=0.01", 40, &attempts), 40);
-    CHECK(attempts > 40);
+    CHECK_EQ(flaky_run("flaky-link drop=0.01 corrupt=0.01", 20, 15, &attempts), 20);
+    CHECK(attempts > 20);
     /* 5 % + 5 %: a 19-byte exchange survives only ~2 % of the time; whatever arrives is right */
-    int answered = flaky_run("flaky-link drop=0.05 corrupt=0.05", 3, &attempts);
+    int answered = flaky_run("flaky-link drop=0.05 corrupt=0.05", 2, 5, &attempts);
     CHECK(attempts > answered);
 }
 
@@ -386,7 +386,7 @@ TEST(emulator_command_line_errors)
         {{"--fault", "dead-led cabinet=9 x=0 y=0", NULL}, 2, "bad value for cabinet='9'"},
         {{"--faults", "tests/fixtures/bad-faults.txt", NULL}, 4, "bad-faults.txt:3: dead-row: missing key y"},
         {{"--faults", "build/no-such-file", NULL}, 4, "cannot read fault file build/no-such-file"},
-        {{"--mode", "widget", NULL}, 2, "unknown --mode"},
+        {{"--mode", "dimmer", NULL}, 2, "unknown --mode"},
         {{"stray", NULL}, 2, "unexpected argument: stray"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
