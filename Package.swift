@@ -74,5 +74,7 @@ let package = Package(
 
         // Link tests: real PTYs, and the real libserialport / libusb code in a umockdev testbed.
         .testTarget(name: "LEDLinkTests", dependencies: ["LEDLink"]),
+        // Lighting tests: codec vectors, discovery fakes, the widget emulator on a PTY, OLA.
+        .testTarget(name: "LEDLightingTests", dependencies: ["LEDLighting", "LEDLink"]),
     ]
 )
