@@ -75,11 +75,12 @@ final class SessionTests: XCTestCase {
         _ = try recorder.read(maxCount: 3, deadline: .after(milliseconds: 500))
         recorder.close()
         let lines = try String(contentsOfFile: sessionPath, encoding: .utf8).split(separator: "\n")
-        XCTAssertEqual(lines.count, 4)
+        XCTAssertEqual(lines.count, 5)
         XCTAssertEqual(lines[0], "# ledsentry link session v1")
         XCTAssertEqual(lines[1], "# port: \(pty.devicePath)")
-        XCTAssertNotNil(lines[2].wholeMatch(of: /\d+\.\d{6} > a5 5a/), String(lines[2]))
-        XCTAssertNotNil(lines[3].wholeMatch(of: /\d+\.\d{6} < 5a a5 00/), String(lines[3]))
+        XCTAssertNotNil(lines[2].wholeMatch(of: /# started: 20\d\d-\d\d-\d\dT\d\d:\d\d:\d\dZ/), String(lines[2]))
+        XCTAssertNotNil(lines[3].wholeMatch(of: /\d+\.\d{6} > a5 5a/), String(lines[3]))
+        XCTAssertNotNil(lines[4].wholeMatch(of: /\d+\.\d{6} < 5a a5 00/), String(lines[4]))
     }
 
     func testReplayRejectsARequestItNeverSaw() throws {
