@@ -142,3 +142,20 @@ final class USBBulkEmulatorTests: XCTestCase {
         XCTAssertEqual(try Hello.response(id: 42, over: replay, deadline: .after(milliseconds: 100)), live)
     }
 }
+
+/// The emulator unplugs itself (`--fault 'unplug-after seconds=1'`): the bridge sees its
+/// socket close and the USB device vanishes, mid-read.
+final class USBBulkEmulatorUnplugTests: XCTestCase {
+    func testEmulatorUnplugEndsAReadWithDisconnected() throws {
+        _ = try USBBridge.current(.emulator)
+        let link = try USBBulkTransport()
+        defer { link.close() }
+        try link.write(Hello.request(id: 1), deadline: .after(milliseconds: 2000))
+        XCTAssertEqual(try Hello.response(id: 1, over: link, deadline: .after(milliseconds: 2000)), Hello.expectedPayload)
+        let started = ContinuousClock.now
+        XCTAssertLinkError(.disconnected(port: link.portName)) {
+            while true { _ = try link.read(maxCount: 64, deadline: .after(milliseconds: 8000)) }
+        }
+        XCTAssertLessThan(started.duration(to: .now), .seconds(6))
+    }
+}

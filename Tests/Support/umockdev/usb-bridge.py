@@ -9,7 +9,8 @@ URBs from it: the emulator's UNIX socket (`ledsentry-emu --socket`) or, with --e
 OUT bytes themselves. String descriptors (manufacturer, product, serial) come from the
 description's attributes.
 
-Signals to this process: SIGUSR1 unplugs the device (URBs in flight end with ESHUTDOWN,
+When the emulator's socket closes (it exited, or its unplug-after fault fired), the device
+is unplugged. Signals to this process: SIGUSR1 unplugs the device (URBs in flight end with ESHUTDOWN,
 further calls with ENODEV, as the kernel does), SIGUSR2 plugs it back in. The command gets
 LEDSENTRY_USB_BRIDGE_PID, LEDSENTRY_USB_BRIDGE_MODE (echo | emulator) and
 LEDSENTRY_USB_BRIDGE_ACCESS (granted | denied). With --deny-access the device node is made
@@ -101,9 +102,10 @@ class Urb:
 class Stream:
     """The device's byte stream: the emulator's socket, or an echo of the OUT bytes."""
 
-    def __init__(self, socket_path, received):
+    def __init__(self, socket_path, received, ended):
         self.socket_path = socket_path
         self.received = received
+        self.ended = ended      # called when the far end goes away by itself
         self.sock = None
 
     def connect(self):
@@ -118,8 +120,10 @@ class Stream:
             try:
                 chunk = sock.recv(65536)
             except OSError:
-                return
+                chunk = b''
             if not chunk:
+                if sock is self.sock:   # not closed by us: the emulator exited or unplugged
+                    self.ended()
                 return
             self.received(chunk)
 
@@ -130,10 +134,13 @@ class Stream:
             self.sock.sendall(payload)
 
     def close(self):
-        if self.sock is not None:
-            self.sock.shutdown(socket.SHUT_RDWR)
-            self.sock.close()
-            self.sock = None
+        sock, self.sock = self.sock, None
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
 
 
 class UsbfsDevice:
@@ -145,10 +152,9 @@ class UsbfsDevice:
         self.incoming = bytearray()
         self.pending_in = collections.deque()
         self.reapable = collections.defaultdict(collections.deque)   # client -> URBs done
-        self.urb_owner = {}
         self.claims = {}                                              # interface -> client
         self.plugged = True
-        self.stream = Stream(socket_path, self._received)
+        self.stream = Stream(socket_path, self._received, self.unplug)
         self.stream.connect()
 
     def _received(self, chunk):
