@@ -72,5 +72,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // Controller protocol tests: codec, client, and the emulator over real PTYs.
+        .testTarget(name: "LEDControllersTests", dependencies: ["LEDControllers", "LEDLink"]),
     ]
 )
