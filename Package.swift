@@ -74,5 +74,7 @@ let package = Package(
 
         // Controller protocol tests: codec, client, and the emulator over real PTYs.
         .testTarget(name: "LEDControllersTests", dependencies: ["LEDControllers", "LEDLink"]),
+        // Link tests: real PTYs, and the real libserialport / libusb code in a umockdev testbed.
+        .testTarget(name: "LEDLinkTests", dependencies: ["LEDLink"]),
     ]
 )
