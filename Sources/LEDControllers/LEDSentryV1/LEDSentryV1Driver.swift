@@ -142,6 +142,9 @@ public final class ControllerSession {
                    let abandoned = decoder.abandonPartialFrame() {
                     statistics.rejectedFrames += 1
                     seen.note("incomplete frame abandoned after 100 ms: \(hexDump(abandoned, limit: 16))")
+                    // A header that stalled lost bytes (the answer, most likely): retry now
+                    // rather than wait out the attempt.
+                    if abandoned.count >= Frame.headerSize { return nil }
                 }
             } catch {
                 throw .link(error, request: label)
