@@ -29,6 +29,8 @@ public final class EmulatorProcess: @unchecked Sendable {
     public let executable: String
     public let processIdentifier: pid_t
     private let exitStatus = Mutex<Int32?>(nil)
+    /// Kept open while the emulator runs, so a later line on its stdout cannot SIGPIPE it.
+    private let outputDescriptor: Int32
 
     /// Finds the emulator: `$LEDSENTRY_EMULATOR`, else `Firmware/build/ledsentry-emu` in
     /// the first of `searchFrom` (or their parents) that has one.
@@ -65,7 +67,6 @@ public final class EmulatorProcess: @unchecked Sendable {
               fcntl(pipeEnds[0], F_SETFD, FD_CLOEXEC) == 0, fcntl(pipeEnds[1], F_SETFD, FD_CLOEXEC) == 0 else {
             throw .failedToStart(executable: executable, reason: "pipe: \(String(cString: strerror(errno)))")
         }
-        defer { Glibc.close(pipeEnds[0]) }
 
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -94,17 +95,22 @@ public final class EmulatorProcess: @unchecked Sendable {
             throw .failedToStart(executable: executable, reason: String(cString: strerror(spawned)))
         }
         processIdentifier = pid
+        outputDescriptor = pipeEnds[0]
         guard let line = Self.firstLine(of: pipeEnds[0], within: startupTimeout), line.hasPrefix("port: ") else {
             Glibc.kill(pid, SIGKILL)
             var status: Int32 = 0
             waitpid(pid, &status, 0)
+            Glibc.close(pipeEnds[0])
             throw .failedToStart(executable: executable, reason:
                 "it printed no `port:` line within \(startupTimeout) (see its message above)")
         }
         portPath = String(line.dropFirst("port: ".count))
     }
 
-    deinit { stop() }
+    deinit {
+        stop()
+        Glibc.close(outputDescriptor)
+    }
 
     public var isRunning: Bool {
         exitStatus.withLock { status in
@@ -133,15 +139,11 @@ public final class EmulatorProcess: @unchecked Sendable {
     }
 
     /// Blocks until the process exits; returns its exit status (128 + signal if killed).
+    /// Polls, so that `stop()` from another thread is never blocked behind it.
     @discardableResult
     public func waitUntilExit() -> Int32 {
-        let raw = exitStatus.withLock { status -> Int32 in
-            if let status { return status }
-            var raw: Int32 = 0
-            while waitpid(processIdentifier, &raw, 0) == -1 && errno == EINTR {}
-            status = raw
-            return raw
-        }
+        while isRunning { usleep(10_000) }
+        let raw = exitStatus.withLock { $0 } ?? 0
         let signal = raw & 0x7F
         return signal == 0 ? (raw >> 8) & 0xFF : 128 + signal
     }

@@ -48,7 +48,7 @@ public final class ControllerSession {
 
     /// Sends `request` and returns its parsed OK response.
     public func send<Request: ControllerRequest>(_ request: Request) throws(ControllerError) -> Request.Response {
-        let summary = "\(Request.command) \(request)"
+        let summary = Self.summary(of: request)
         let response = try exchange(command: Request.command, payload: request.serialized, summary: summary)
         let requestLabel = "\(summary) [request id \(response.requestID)]"
         guard let status = Status(rawValue: response.status) else {
@@ -165,6 +165,17 @@ public final class ControllerSession {
         // Counts from 1, wraps from 0xFFFF to 1; 0 belongs to events.
         lastRequestID = lastRequestID == 0xFFFF ? 1 : lastRequestID + 1
         return lastRequestID
+    }
+
+    /// A request in words for messages: `SET_PARAM (parameter brightness, value 500)`.
+    static func summary<Request: ControllerRequest>(of request: Request) -> String {
+        func fields(_ value: Any) -> [String] {
+            Mirror(reflecting: value).children.flatMap { child -> [String] in
+                child.value is any WireMessage ? fields(child.value) : ["\(child.label ?? "field") \(child.value)"]
+            }
+        }
+        let list = fields(request)
+        return "\(Request.command)" + (list.isEmpty ? "" : " (\(list.joined(separator: ", ")))")
     }
 
     /// Words for an error response's payload (section 3).
