@@ -72,6 +72,8 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // Controller protocol tests: codec, client, and the emulator over real PTYs.
+        .testTarget(name: "LEDControllersTests", dependencies: ["LEDControllers", "LEDLink"]),
         // Link tests: real PTYs, and the real libserialport / libusb code in a umockdev testbed.
         .testTarget(name: "LEDLinkTests", dependencies: ["LEDLink"]),
         // Lighting tests: codec vectors, discovery fakes, the widget emulator on a PTY, OLA.
