@@ -359,8 +359,11 @@ public struct CaptureSimulator: Sendable {
                         let mx = floor(u / modulePitchX), my = floor(v / modulePitchY)
                         let i0 = Int(mx) * display.moduleWidth + Int(floor(u - mx * modulePitchX))
                         let j0 = Int(my) * display.moduleHeight + Int(floor(v - my * modulePitchY))
-                        for j in max(0, j0 - 1)...min(display.rows - 1, max(0, j0 + 1)) where j0 + 1 >= 0 {
-                            for i in max(0, i0 - 1)...min(display.cols - 1, max(0, i0 + 1)) where i0 + 1 >= 0 {
+                        let jLow = max(0, j0 - 1), jHigh = min(display.rows - 1, j0 + 1)
+                        let iLow = max(0, i0 - 1), iHigh = min(display.cols - 1, i0 + 1)
+                        if jLow <= jHigh && iLow <= iHigh {
+                        for j in jLow...jHigh {
+                            for i in iLow...iHigh {
                                 let e = emissions[j * display.cols + i]
                                 if e == .zero { continue }
                                 let c = planePosition(i, j)
@@ -369,6 +372,7 @@ public struct CaptureSimulator: Sendable {
                                 if d2 > reach2 { continue }
                                 value += e * Float(exp(-d2 / twoSigma2))
                             }
+                        }
                         }
                         row[x] = value
                     }
