@@ -172,18 +172,21 @@ enum Registrar {
         let factor = max(1, max(plane.width, plane.height) / 640)
         let w = plane.width / factor, h = plane.height / factor
         guard w >= 16, h >= 16 else { throw .displayNotFound("capture too small (\(plane.width)x\(plane.height))") }
+        // Block maxima, then a morphological closing: LEDs are bright points on a dark face,
+        // so this fills the gaps between them while flat clutter, however large, stays at its
+        // own (darker) level. Block means would let sparse LEDs sink into the clutter.
         var small = [Float](repeating: 0, count: w * h)
-        let inverse = 1 / Float(factor * factor)
         for by in 0..<h {
             for bx in 0..<w {
-                var sum: Float = 0
+                var top: Float = 0
                 for y in by &* factor..<(by &+ 1) &* factor {
-                    for x in bx &* factor..<(bx &+ 1) &* factor { sum += plane.value(x, y) }
+                    for x in bx &* factor..<(bx &+ 1) &* factor { top = max(top, plane.value(x, y)) }
                 }
-                small[by &* w &+ bx] = sum * inverse
+                small[by &* w &+ bx] = top
             }
         }
-        small = boxBlur(small, width: w, height: h, radius: 2)
+        small = morphology(small, width: w, height: h, radius: 3, maximum: true)
+        small = morphology(small, width: w, height: h, radius: 3, maximum: false)
         let threshold = otsu(small)
         // Largest 4-connected bright component.
         var label = [Int32](repeating: 0, count: w * h)
@@ -627,21 +630,26 @@ func otsu(_ values: [Float]) -> Float {
     return (Float(threshold) + 0.5) / Float(bins - 1) * top
 }
 
-func boxBlur(_ values: [Float], width: Int, height: Int, radius: Int) -> [Float] {
-    var horizontal = [Float](repeating: 0, count: values.count)
+/// Separable grey dilation (maximum) or erosion (minimum) over a square of side 2*radius+1.
+func morphology(_ values: [Float], width: Int, height: Int, radius: Int, maximum: Bool) -> [Float] {
+    var horizontal = values
     for y in 0..<height {
         for x in 0..<width {
-            var s: Float = 0, n: Float = 0
-            for k in max(0, x - radius)...min(width - 1, x + radius) { s += values[y * width + k]; n += 1 }
-            horizontal[y * width + x] = s / n
+            var v = values[y * width + x]
+            for k in max(0, x - radius)...min(width - 1, x + radius) {
+                v = maximum ? max(v, values[y * width + k]) : min(v, values[y * width + k])
+            }
+            horizontal[y * width + x] = v
         }
     }
     var out = horizontal
     for y in 0..<height {
         for x in 0..<width {
-            var s: Float = 0, n: Float = 0
-            for k in max(0, y - radius)...min(height - 1, y + radius) { s += horizontal[k * width + x]; n += 1 }
-            out[y * width + x] = s / n
+            var v = horizontal[y * width + x]
+            for k in max(0, y - radius)...min(height - 1, y + radius) {
+                v = maximum ? max(v, horizontal[k * width + x]) : min(v, horizontal[k * width + x])
+            }
+            out[y * width + x] = v
         }
     }
     return out

@@ -57,10 +57,57 @@ func describeMisses(_ found: DefectMap, _ truth: DefectMap) -> String {
     return "found \(f.count) truth \(t.count); false: \(extra); missed: \(missed)"
 }
 
+/// Seeded captures across grids 64x32...384x216, cameras 1920x1080...6000x4000, 8/16 bit,
+/// gray/RGB, every pattern. Big frames are few so the suite stays within minutes on 2 cores.
 let accuracyScenarios: [Scenario] = [
     Scenario(seed: 1, cols: 64, rows: 32, width: 1920, height: 1080, channels: 1, bitDepth: 8, pattern: .white),
     Scenario(seed: 2, cols: 128, rows: 64, width: 1920, height: 1080, channels: 1, bitDepth: 16, pattern: .white),
     Scenario(seed: 3, cols: 192, rows: 108, width: 1920, height: 1080, channels: 3, bitDepth: 8, pattern: .white),
+    Scenario(seed: 4, cols: 96, rows: 48, width: 1920, height: 1080, channels: 3, bitDepth: 16, pattern: .red),
+    Scenario(seed: 5, cols: 128, rows: 64, width: 1920, height: 1080, channels: 3, bitDepth: 8, pattern: .green),
+    Scenario(seed: 6, cols: 160, rows: 90, width: 1920, height: 1080, channels: 3, bitDepth: 8, pattern: .blue),
+    Scenario(seed: 7, cols: 256, rows: 144, width: 1920, height: 1080, channels: 1, bitDepth: 8, pattern: .white),
+    Scenario(seed: 8, cols: 384, rows: 216, width: 1920, height: 1080, channels: 1, bitDepth: 16, pattern: .white),
+    Scenario(seed: 9, cols: 64, rows: 32, width: 1920, height: 1080, channels: 1, bitDepth: 8, pattern: .black),
+    Scenario(seed: 10, cols: 192, rows: 108, width: 1920, height: 1080, channels: 3, bitDepth: 8, pattern: .black),
+    Scenario(seed: 11, cols: 128, rows: 64, width: 2560, height: 1440, channels: 1, bitDepth: 8, pattern: .white),
+    Scenario(seed: 12, cols: 320, rows: 180, width: 2560, height: 1440, channels: 1, bitDepth: 8, pattern: .white),
+    Scenario(seed: 13, cols: 256, rows: 144, width: 2560, height: 1440, channels: 3, bitDepth: 16, pattern: .white),
+    Scenario(seed: 14, cols: 192, rows: 108, width: 2560, height: 1440, channels: 3, bitDepth: 8, pattern: .red),
+    Scenario(seed: 15, cols: 96, rows: 48, width: 2560, height: 1440, channels: 1, bitDepth: 16, pattern: .black),
+    Scenario(seed: 16, cols: 384, rows: 216, width: 3840, height: 2160, channels: 1, bitDepth: 8, pattern: .white),
+    Scenario(seed: 17, cols: 160, rows: 90, width: 3840, height: 2160, channels: 3, bitDepth: 8, pattern: .green),
+    Scenario(seed: 18, cols: 320, rows: 180, width: 3840, height: 2160, channels: 1, bitDepth: 16, pattern: .white),
+    Scenario(seed: 19, cols: 384, rows: 216, width: 6000, height: 4000, channels: 1, bitDepth: 8, pattern: .white),
+    Scenario(seed: 20, cols: 256, rows: 144, width: 6000, height: 4000, channels: 3, bitDepth: 8, pattern: .blue),
+    Scenario(seed: 21, cols: 64, rows: 32, width: 1920, height: 1080, channels: 3, bitDepth: 8, pattern: .white),
+    Scenario(seed: 22, cols: 96, rows: 48, width: 1920, height: 1080, channels: 1, bitDepth: 8, pattern: .white),
+    Scenario(seed: 23, cols: 192, rows: 108, width: 1920, height: 1080, channels: 1, bitDepth: 16, pattern: .white),
+    Scenario(seed: 24, cols: 256, rows: 144, width: 2560, height: 1440, channels: 1, bitDepth: 8, pattern: .black),
+    Scenario(seed: 25, cols: 128, rows: 64, width: 1920, height: 1080, channels: 3, bitDepth: 16, pattern: .blue),
+    Scenario(seed: 26, cols: 160, rows: 90, width: 1920, height: 1080, channels: 1, bitDepth: 8, pattern: .white),
+    Scenario(seed: 27, cols: 320, rows: 180, width: 1920, height: 1080, channels: 1, bitDepth: 8, pattern: .white),
+    Scenario(seed: 28, cols: 384, rows: 216, width: 2560, height: 1440, channels: 3, bitDepth: 8, pattern: .white),
+    Scenario(seed: 29, cols: 128, rows: 64, width: 2560, height: 1440, channels: 3, bitDepth: 8, pattern: .green),
+    Scenario(seed: 30, cols: 192, rows: 108, width: 1920, height: 1080, channels: 1, bitDepth: 8, pattern: .white),
+    Scenario(seed: 31, cols: 96, rows: 48, width: 1920, height: 1080, channels: 3, bitDepth: 8, pattern: .white),
+    Scenario(seed: 32, cols: 256, rows: 144, width: 3840, height: 2160, channels: 3, bitDepth: 8, pattern: .black),
+]
+
+let healthyScenarios: [Scenario] = [
+    Scenario(seed: 101, cols: 64, rows: 32, width: 1920, height: 1080, channels: 1, bitDepth: 8, pattern: .white, healthy: true),
+    Scenario(seed: 102, cols: 192, rows: 108, width: 1920, height: 1080, channels: 3, bitDepth: 8, pattern: .white, healthy: true),
+    Scenario(seed: 103, cols: 384, rows: 216, width: 3840, height: 2160, channels: 1, bitDepth: 16, pattern: .white, healthy: true),
+    Scenario(seed: 104, cols: 128, rows: 64, width: 1920, height: 1080, channels: 3, bitDepth: 8, pattern: .red, healthy: true),
+    Scenario(seed: 105, cols: 160, rows: 90, width: 2560, height: 1440, channels: 1, bitDepth: 8, pattern: .black, healthy: true),
+]
+
+let jpegScenarios: [Scenario] = [
+    Scenario(seed: 201, cols: 64, rows: 32, width: 1920, height: 1080, channels: 3, bitDepth: 8, pattern: .white, jpegQuality: 85),
+    Scenario(seed: 202, cols: 128, rows: 64, width: 1920, height: 1080, channels: 3, bitDepth: 8, pattern: .white, jpegQuality: 85),
+    Scenario(seed: 203, cols: 192, rows: 108, width: 2560, height: 1440, channels: 3, bitDepth: 8, pattern: .white, jpegQuality: 85),
+    Scenario(seed: 204, cols: 96, rows: 48, width: 1920, height: 1080, channels: 3, bitDepth: 8, pattern: .green, jpegQuality: 85),
+    Scenario(seed: 205, cols: 128, rows: 64, width: 1920, height: 1080, channels: 1, bitDepth: 8, pattern: .black, jpegQuality: 85),
 ]
 
 @Test(arguments: accuracyScenarios)
@@ -69,4 +116,19 @@ func simulatedCaptureAccuracy(_ scenario: Scenario) throws {
     print("\(scenario): precision \(outcome.precision) recall \(outcome.recall) \(describeMisses(outcome.found, outcome.truth))")
     #expect(outcome.precision >= 0.99, "\(scenario): \(describeMisses(outcome.found, outcome.truth))")
     #expect(outcome.recall >= 0.99, "\(scenario): \(describeMisses(outcome.found, outcome.truth))")
+}
+
+@Test(arguments: healthyScenarios)
+func healthyDisplayHasNoDefects(_ scenario: Scenario) throws {
+    let outcome = try scenario.run()
+    #expect(outcome.truth.isEmpty)
+    #expect(outcome.found.isEmpty, "\(scenario): \(describeMisses(outcome.found, outcome.truth))")
+}
+
+@Test(arguments: jpegScenarios)
+func jpegQuality85Accuracy(_ scenario: Scenario) throws {
+    let outcome = try scenario.run()
+    print("\(scenario): precision \(outcome.precision) recall \(outcome.recall)")
+    #expect(outcome.precision >= 0.98, "\(scenario): \(describeMisses(outcome.found, outcome.truth))")
+    #expect(outcome.recall >= 0.98, "\(scenario): \(describeMisses(outcome.found, outcome.truth))")
 }
