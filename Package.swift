@@ -74,6 +74,6 @@ let package = Package(
             "LEDLink", "LEDControllers", "LEDLighting", "FrameAnalysis",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .testTarget(name: "FrameAnalysisTests", dependencies: ["FrameAnalysis"]),
+        .testTarget(name: "FrameAnalysisTests", dependencies: ["FrameAnalysis", "CLibPNG"]),
     ]
 )
