@@ -51,19 +51,25 @@ struct AnalyzeCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("Captures to analyse.", valueName: "CAPTURE"))
     var captures: [String] = []
 
+    /// Cross-flag checks. Exits with the project's usage code 2 (ArgumentParser's own
+    /// ValidationError would exit 64).
     func validate() throws {
-        guard LEDGrid(parsing: grid) != nil else { throw ValidationError("--grid must look like 128x64, got '\(grid)'") }
+        func usage(_ message: String) throws -> Never {
+            standardError("Error: \(message)\n\(Self.usageString())\n  See 'ledsentry analyze --help'.")
+            throw ExitCode(2)
+        }
+        guard LEDGrid(parsing: grid) != nil else { try usage("--grid must look like 128x64, got '\(grid)'") }
         guard let parsed = TestPattern(rawValue: pattern.lowercased()) else {
-            throw ValidationError("--pattern must be white, red, green, blue or black, got '\(pattern)'")
+            try usage("--pattern must be white, red, green, blue or black, got '\(pattern)'")
         }
         if parsed == .black && reference == nil {
-            throw ValidationError("the black pattern needs --reference REF, a capture of the same scene showing white")
+            try usage("the black pattern needs --reference REF, a capture of the same scene showing white")
         }
         if let response, Response(rawValue: response.lowercased()) == nil {
-            throw ValidationError("--response must be linear or srgb, got '\(response)'")
+            try usage("--response must be linear or srgb, got '\(response)'")
         }
-        guard LEDGrid(parsing: module) != nil else { throw ValidationError("--module must look like 64x32, got '\(module)'") }
-        guard !captures.isEmpty else { throw ValidationError("give at least one CAPTURE") }
+        guard LEDGrid(parsing: module) != nil else { try usage("--module must look like 64x32, got '\(module)'") }
+        guard !captures.isEmpty else { try usage("give at least one CAPTURE") }
     }
 
     func run() throws {
