@@ -191,6 +191,9 @@ public struct CameraSetup: Sendable {
     public var clutterLevel = 0.25
     /// Extra dark gap between modules, in LED pitches (module seams).
     public var seamGap = 0.0
+    /// Extra translation of the whole picture in pixels (a camera nudged between shots).
+    public var shiftX = 0.0
+    public var shiftY = 0.0
     /// sRGB-encoded output (as phones produce) instead of linear.
     public var srgb = false
     public var seed: UInt64 = 1
@@ -270,8 +273,8 @@ public struct CaptureSimulator: Sendable {
         let spanX = (maxX - minX) * focal, spanY = (maxY - minY) * focal
         let marginX = max(0, (Double(camera.width) - spanX) / 2 - 4)
         let marginY = max(0, (Double(camera.height) - spanY) / 2 - 4)
-        let centreX = Double(camera.width) / 2 - (minX + maxX) / 2 * focal + camera.offsetX * marginX
-        let centreY = Double(camera.height) / 2 - (minY + maxY) / 2 * focal + camera.offsetY * marginY
+        let centreX = Double(camera.width) / 2 - (minX + maxX) / 2 * focal + camera.offsetX * marginX + camera.shiftX
+        let centreY = Double(camera.height) / 2 - (minY + maxY) / 2 * focal + camera.offsetY * marginY + camera.shiftY
         let projection = Homography([focal, 0, centreX, 0, focal, centreY, 0, 0, 1])
         planeToCamera = projection * unit
         cameraToPlane = planeToCamera.inverse

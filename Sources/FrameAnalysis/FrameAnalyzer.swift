@@ -82,7 +82,7 @@ public enum FrameAnalyzer {
             } else {
                 registration = try plane.register(grid: grid)
             }
-            let levels = plane.measure(registration)
+            let levels = plane.measureLit(registration)
             expected = LEDSampler.expectedLevels(levels, grid: grid)
             relative = (0..<grid.count).map { expected[$0] > 0 ? levels[$0] / expected[$0] : 0 }
             let litShare = Double(relative.filter { $0 >= deadBelow }.count) / Double(grid.count)

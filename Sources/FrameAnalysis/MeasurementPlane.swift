@@ -126,6 +126,12 @@ struct MeasurementPlane {
                      { (v) throws(AnalysisError) in try Registrar.register(v, grid: grid) })
     }
 
+    /// Each LED's own light at the registered positions, neighbours' spill removed.
+    func measureLit(_ registration: Registration) -> [Float] {
+        withView({ LEDSampler.removeCrosstalk($0, registration, levels: LEDSampler.measure($0, registration)) },
+                 { LEDSampler.removeCrosstalk($0, registration, levels: LEDSampler.measure($0, registration)) })
+    }
+
     /// Each LED's light at the registered positions.
     func measure(_ registration: Registration) -> [Float] {
         withView({ LEDSampler.measure($0, registration) }, { LEDSampler.measure($0, registration) })

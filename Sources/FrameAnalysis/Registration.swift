@@ -324,9 +324,13 @@ enum Registrar {
                     power[index] += re * re + im * im
                 }
             }
-            let bestFrequency = frequencies[power.indices.max { power[$0] < power[$1] }!]
-            if bestFrequency < 0.8 || bestFrequency > 1.25 {
-                let seen = Int((Double(along) * bestFrequency).rounded())
+            // Accept when the grid's own frequency carries a fair share of the strongest peak:
+            // moire near 3 px per LED and large dead areas add other peaks, but a wrong grid has
+            // nothing at 1.
+            let strongest = power.indices.max { power[$0] < power[$1] }!
+            let nearOne = power.indices.filter { abs(frequencies[$0] - 1) <= 0.12 }.map { power[$0] }.max() ?? 0
+            if nearOne < 0.2 * power[strongest] {
+                let seen = Int((Double(along) * frequencies[strongest]).rounded())
                 throw .gridMismatch("--grid says \(along) \(horizontal ? "columns" : "rows") but the capture shows about \(seen)")
             }
         }

@@ -10,21 +10,30 @@ struct Scenario: CustomStringConvertible, Sendable {
     let pattern: TestPattern
     var healthy = false
     var jpegQuality: Int? = nil
+    var label = ""
+    /// Pushes the camera or display past the generator's usual ranges.
+    var adjustCamera: @Sendable (inout CameraSetup) -> Void = { _ in }
+    var adjustDisplay: @Sendable (inout SimulatedDisplay) -> Void = { _ in }
+    /// Moves the camera between the white reference and the black capture (pixels).
+    var referenceShift = 0.0
 
     var description: String {
-        "seed \(seed) \(cols)x\(rows) on \(width)x\(height) \(channels == 1 ? "gray" : "rgb")\(bitDepth) \(pattern)\(healthy ? " healthy" : "")\(jpegQuality.map { " jpeg q\($0)" } ?? "")"
+        "\(label.isEmpty ? "" : label + ": ")seed \(seed) \(cols)x\(rows) on \(width)x\(height) \(channels == 1 ? "gray" : "rgb")\(bitDepth) \(pattern)\(healthy ? " healthy" : "")\(jpegQuality.map { " jpeg q\($0)" } ?? "")"
     }
 
     func display() -> SimulatedDisplay {
         var mix = healthy ? SimulatedDisplay.FaultMix.healthy : SimulatedDisplay.FaultMix()
         if pattern.planeIndex != nil && !healthy { mix.channelFaults = 8 }
-        return SimulatedDisplay.random(cols: cols, rows: rows, seed: seed, mix: mix)
+        var display = SimulatedDisplay.random(cols: cols, rows: rows, seed: seed, mix: mix)
+        adjustDisplay(&display)
+        return display
     }
 
     func camera() -> CameraSetup {
         var camera = CameraSetup.random(cols: cols, rows: rows, width: width, height: height,
                                         channels: channels, bitDepth: bitDepth, seed: seed)
         camera.srgb = jpegQuality != nil
+        adjustCamera(&camera)
         return camera
     }
 
@@ -38,7 +47,10 @@ struct Scenario: CustomStringConvertible, Sendable {
             capture = try ImageFiles.decodeJPEG(try ImageFiles.jpegData(capture, quality: quality))
         }
         if pattern == .black {
-            var white = simulator.render(.white)
+            var shifted = simulator.camera
+            shifted.shiftX += referenceShift
+            shifted.shiftY -= referenceShift / 2
+            var white = CaptureSimulator(display: simulator.display, camera: shifted).render(.white)
             if let quality = jpegQuality { white = try ImageFiles.decodeJPEG(try ImageFiles.jpegData(white, quality: quality)) }
             reference = (white, response)
         }
@@ -131,4 +143,45 @@ func jpegQuality85Accuracy(_ scenario: Scenario) throws {
     print("\(scenario): precision \(outcome.precision) recall \(outcome.recall)")
     #expect(outcome.precision >= 0.98, "\(scenario): \(describeMisses(outcome.found, outcome.truth))")
     #expect(outcome.recall >= 0.98, "\(scenario): \(describeMisses(outcome.found, outcome.truth))")
+}
+
+/// Margins beyond the generator's usual draw: moire-prone pitches near 3 px, extreme fill,
+/// wide module seams (non-uniform gaps), maximum tilt and rotation, heavy blur, vignetting and
+/// noise, dead edge segments and corner modules, a camera that moved between reference and
+/// black capture.
+let robustnessScenarios: [Scenario] = [
+    Scenario(seed: 301, cols: 384, rows: 216, width: 1920, height: 1080, channels: 1, bitDepth: 8, pattern: .white,
+             label: "3.0 px per LED", adjustCamera: { $0.fill = 0.67; $0.tiltXDegrees = 4; $0.tiltYDegrees = -6 }),
+    Scenario(seed: 302, cols: 320, rows: 180, width: 1920, height: 1080, channels: 3, bitDepth: 8, pattern: .white,
+             label: "3.2 px per LED rgb", adjustCamera: { $0.fill = 0.55 }),
+    Scenario(seed: 303, cols: 128, rows: 64, width: 1920, height: 1080, channels: 1, bitDepth: 8, pattern: .white,
+             label: "95% fill", adjustCamera: { $0.fill = 0.95; $0.offsetX = 0; $0.offsetY = 0 }),
+    Scenario(seed: 304, cols: 192, rows: 108, width: 2560, height: 1440, channels: 1, bitDepth: 16, pattern: .white,
+             label: "wide seams", adjustCamera: { $0.seamGap = 0.35 }),
+    Scenario(seed: 305, cols: 192, rows: 108, width: 2560, height: 1440, channels: 1, bitDepth: 8, pattern: .white,
+             label: "max tilt and rotation", adjustCamera: { $0.tiltXDegrees = 15; $0.tiltYDegrees = -15; $0.rotationDegrees = 5 }),
+    Scenario(seed: 306, cols: 128, rows: 64, width: 1920, height: 1080, channels: 1, bitDepth: 8, pattern: .white,
+             label: "blur, vignetting, noise", adjustCamera: { $0.blurPixels = 2.0; $0.vignetting = 0.5; $0.exposure = 0.3; $0.shotNoise = 0.02; $0.readNoise = 0.008 }),
+    Scenario(seed: 307, cols: 128, rows: 64, width: 1920, height: 1080, channels: 1, bitDepth: 8, pattern: .white,
+             label: "strong barrel", adjustCamera: { $0.barrel = -0.06 }),
+    Scenario(seed: 308, cols: 128, rows: 64, width: 1920, height: 1080, channels: 1, bitDepth: 8, pattern: .white,
+             label: "dead edge segments and corner module", adjustDisplay: { d in
+                 for i in 0..<d.faultLevels.count { d.faultLevels[i] = [1, 1, 1] }
+                 for (x, y) in [(5, 5), (40, 20), (100, 50), (70, 9)] { d.faultLevels[y * 128 + x] = [0.5, 0.5, 0.5] }
+                 for x in 0..<100 { d.faultLevels[x] = [0, 0, 0] }  // most of the top row
+                 for y in 10..<64 { d.faultLevels[y * 128 + 127] = [0.05, 0.05, 0.05] }  // most of the right column
+                 for y in 32..<64 { for x in 0..<64 { d.faultLevels[y * 128 + x] = [0, 0, 0] } }  // bottom-left module
+             }),
+    Scenario(seed: 309, cols: 160, rows: 90, width: 1920, height: 1080, channels: 1, bitDepth: 8, pattern: .black,
+             label: "camera moved 0.6 px before black", referenceShift: 0.6),
+    Scenario(seed: 310, cols: 96, rows: 48, width: 1920, height: 1080, channels: 3, bitDepth: 8, pattern: .red,
+             label: "big LEDs, 40% fill", adjustCamera: { $0.fill = 0.4; $0.spotSigma = 0.3 }),
+]
+
+@Test(arguments: robustnessScenarios)
+func robustnessMargins(_ scenario: Scenario) throws {
+    let outcome = try scenario.run()
+    print("\(scenario): precision \(outcome.precision) recall \(outcome.recall) \(describeMisses(outcome.found, outcome.truth))")
+    #expect(outcome.precision >= 0.99, "\(scenario): \(describeMisses(outcome.found, outcome.truth))")
+    #expect(outcome.recall >= 0.99, "\(scenario): \(describeMisses(outcome.found, outcome.truth))")
 }

@@ -5,7 +5,7 @@ import Testing
 /// Writes a scenario's capture to /tmp when LEDSENTRY_DUMP is set (a development aid).
 @Test func dumpCaptureWhenAsked() throws {
     guard let seedText = ProcessInfo.processInfo.environment["LEDSENTRY_DUMP"], let seed = UInt64(seedText) else { return }
-    let scenario = accuracyScenarios.first { $0.seed == seed }!
+    let scenario = (accuracyScenarios + robustnessScenarios).first { $0.seed == seed }!
     let simulator = CaptureSimulator(display: scenario.display(), camera: scenario.camera())
     try ImageFiles.write(simulator.render(scenario.pattern).eightBit(), to: "/tmp/dump-\(seed).png")
     print("pixels per LED \(simulator.pixelsPerLED), fill \(scenario.camera().fill)")
@@ -13,7 +13,7 @@ import Testing
 
 @Test func registrationErrorWhenAsked() throws {
     guard let seedText = ProcessInfo.processInfo.environment["LEDSENTRY_REG"], let seed = UInt64(seedText) else { return }
-    let scenario = accuracyScenarios.first { $0.seed == seed }!
+    let scenario = (accuracyScenarios + robustnessScenarios).first { $0.seed == seed }!
     let simulator = CaptureSimulator(display: scenario.display(), camera: scenario.camera())
     let image = simulator.render(.white)
     let grid = LEDGrid(cols: scenario.cols, rows: scenario.rows)
