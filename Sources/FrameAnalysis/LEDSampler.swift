@@ -25,7 +25,7 @@ enum LEDSampler {
         let grid = registration.grid
         guard grid.cols >= 4, grid.rows >= 4 else { return levels }
         let window = SampleWindow(pixelsPerLED: registration.pixelsPerLED)
-        let typical = median(levels.map(Double.init))
+        let typical = sampledMedian(levels.map(Double.init))
         var ratios: [Double] = []
         let step = max(1, grid.count / 3000)
         for index in Swift.stride(from: 0, to: grid.count, by: step) {

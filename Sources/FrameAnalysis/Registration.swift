@@ -294,7 +294,7 @@ enum Registrar {
             let along = horizontal ? grid.cols : grid.rows, across = horizontal ? grid.rows : grid.cols
             guard along >= 8 else { continue }
             let perUnit = 8, count = along * perUnit
-            let lines = min(16, max(4, across / 3))
+            let lines = min(8, max(4, across / 3))
             let frequencies = Array(Swift.stride(from: 0.3, through: 3.0, by: 0.02))
             var power = [Double](repeating: 0, count: frequencies.count)
             var profile = [Double](repeating: 0, count: count)
@@ -315,13 +315,7 @@ enum Registrar {
                 }
                 // Powers add across lines, so lines whose phase drifts do not cancel.
                 for (index, frequency) in frequencies.enumerated() {
-                    var re = 0.0, im = 0.0
-                    let step = 2 * Double.pi * frequency / Double(perUnit)
-                    for t in 0..<count {
-                        re += detrended[t] * cos(step * Double(t))
-                        im += detrended[t] * sin(step * Double(t))
-                    }
-                    power[index] += re * re + im * im
+                    power[index] += goertzelPower(detrended, cyclesPerSample: frequency / Double(perUnit))
                 }
             }
             // Accept when the grid's own frequency carries a fair share of the strongest peak:
@@ -394,7 +388,7 @@ enum Registrar {
             }
         }
         guard !found.isEmpty else { return [] }
-        let typical = median(found.map { Double($0.2) })
+        let typical = sampledMedian(found.map { Double($0.2) })
         return found.filter { Double($0.2) > 0.4 * typical }.map { ($0.0, $0.1) }
     }
 
@@ -461,7 +455,7 @@ enum Registrar {
     /// The radial coefficient under which the centroids fit a homography best (a coarse then a
     /// fine search around the current one).
     static func bestRadial(_ pairs: [(Point, Point)], around lens: RadialLens, base toGrid: Homography) -> Double {
-        let step = max(1, pairs.count / 2000)
+        let step = max(1, pairs.count / 800)
         let sample = Swift.stride(from: 0, to: pairs.count, by: step).map { pairs[$0] }
         func cost(_ k: Double) -> Double {
             var candidate = lens
@@ -486,13 +480,16 @@ enum Registrar {
         return best
     }
 
-    static func fitRejectingOutliers(_ pairs: [(Point, Point)], affine: Bool) -> Homography? {
+    static func fitRejectingOutliers(_ all: [(Point, Point)], affine: Bool) -> Homography? {
+        // Eight parameters need no more than a few thousand well-spread points.
+        let every = max(1, all.count / 4000)
+        let pairs = every == 1 ? all : Swift.stride(from: 0, to: all.count, by: every).map { all[$0] }
         guard var h = Homography.fit(from: pairs.map(\.0), to: pairs.map(\.1), affineOnly: affine) else { return nil }
         let residuals = pairs.map { pair -> Double in
             let p = h.apply(pair.0)
             return ((p.x - pair.1.x) * (p.x - pair.1.x) + (p.y - pair.1.y) * (p.y - pair.1.y)).squareRoot()
         }
-        let limit = max(0.5, 3 * median(residuals))
+        let limit = max(0.5, 3 * sampledMedian(residuals))
         let kept = zip(pairs, residuals).filter { $0.1 <= limit }.map(\.0)
         if kept.count >= 8, kept.count < pairs.count,
            let refit = Homography.fit(from: kept.map(\.0), to: kept.map(\.1), affineOnly: affine) {
@@ -601,6 +598,24 @@ enum Registrar {
             valid = next
         }
     }
+}
+
+/// Power of one frequency in a real signal (Goertzel: one multiply-add per sample, no sin/cos).
+func goertzelPower(_ signal: [Double], cyclesPerSample: Double) -> Double {
+    let coefficient = 2 * cos(2 * Double.pi * cyclesPerSample)
+    var s1 = 0.0, s2 = 0.0
+    for v in signal {
+        let s0 = v + coefficient * s1 - s2
+        s2 = s1
+        s1 = s0
+    }
+    return s1 * s1 + s2 * s2 - coefficient * s1 * s2
+}
+
+/// The median of at most ~2000 evenly spaced values: plenty for thresholds, and no full sort.
+func sampledMedian(_ values: [Double]) -> Double {
+    let every = max(1, values.count / 2000)
+    return median(every == 1 ? values : Swift.stride(from: 0, to: values.count, by: every).map { values[$0] })
 }
 
 func median(_ values: [Double]) -> Double {
