@@ -45,7 +45,10 @@ let package = Package(
         .target(name: "LEDControllers", dependencies: ["LEDLink"]),
         .target(name: "LEDLighting", dependencies: ["LEDLink"]),
         // Room 3: images in, defects out. No I/O to hardware, no warranty.
-        .target(name: "FrameAnalysis", dependencies: ["CLibPNG", "CLibJPEG"]),
+        .target(name: "FrameAnalysis", dependencies: ["CLibPNG", "CLibJPEG", "CFrameAnalysis"]),
+        // libjpeg's error handling longjmps; this C helper keeps setjmp/longjmp inside C frames,
+        // and holds the measured hot loops of FrameAnalysis.
+        .target(name: "CFrameAnalysis", linkerSettings: [.linkedLibrary("jpeg")]),
         // Room 4: sessions composing the rooms above into Findings.
         .target(name: "Diagnostics", dependencies: [
             "LEDControllers", "LEDLighting", "FrameAnalysis",
@@ -78,5 +81,6 @@ let package = Package(
         .testTarget(name: "LEDLinkTests", dependencies: ["LEDLink"]),
         // Lighting tests: codec vectors, discovery fakes, the widget emulator on a PTY, OLA.
         .testTarget(name: "LEDLightingTests", dependencies: ["LEDLighting", "LEDLink"]),
+        .testTarget(name: "FrameAnalysisTests", dependencies: ["FrameAnalysis", "CLibPNG"]),
     ]
 )
