@@ -72,5 +72,11 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // Warranty room tests: policy, store, cases, bundles, hooks, and the built CLI under kill -9.
+        .testTarget(name: "WarrantyTests", dependencies: [
+            "Warranty", "Diagnostics",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+
     ]
 )
