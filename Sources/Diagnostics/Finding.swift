@@ -230,3 +230,32 @@ public struct EvidenceReference: Codable, Sendable, Hashable {
         sha256 = try c.decodeIfPresent(String.self, forKey: .sha256)
     }
 }
+
+/// The file a diagnostic session writes and `ledsentry cases ingest --findings` reads: the
+/// findings of one run over one product, with the screen size in LEDs when known (needed to
+/// turn single failed LEDs into a failure rate). A bare JSON array of findings is read too.
+public struct FindingList: Codable, Sendable {
+    public struct ScreenSize: Codable, Sendable, Hashable {
+        public var width: Int
+        public var height: Int
+        public init(width: Int, height: Int) { self.width = width; self.height = height }
+    }
+    public var productSerial: String?
+    public var screen: ScreenSize?
+    public var findings: [Finding]
+
+    public init(productSerial: String? = nil, screen: ScreenSize? = nil, findings: [Finding]) {
+        self.productSerial = productSerial
+        self.screen = screen
+        self.findings = findings
+    }
+
+    /// Reads either form; dates are ISO 8601.
+    public static func decode(_ data: Data) throws -> FindingList {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        let first = data.first { !(" \t\r\n" as String).utf8.contains($0) }
+        if first == UInt8(ascii: "[") { return FindingList(findings: try decoder.decode([Finding].self, from: data)) }
+        return try decoder.decode(FindingList.self, from: data)
+    }
+}
