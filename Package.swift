@@ -76,6 +76,7 @@ let package = Package(
         .testTarget(name: "WarrantyTests", dependencies: [
             "Warranty", "Diagnostics",
             .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ]),
 
     ]

@@ -79,7 +79,7 @@ struct ProductsCommand: AsyncParsableCommand {
                     products = try warrantyStore.products()
                 }
                 struct Line: Encodable { var product: Product; var scope: ScopeDecision; var missing: [String] }
-                let lines = products.map { Line(product: $0, scope: engine.scope(of: $0, on: day), missing: engine.missingDocuments(of: $0)) }
+                let lines = products.map { Line(product: $0, scope: engine.scope(of: $0, on: day), missing: engine.missingDocuments(of: $0).map(\.text)) }
                 if store.json { printJSON(serial == nil ? AnyEncodableArray(lines) : AnyEncodableArray([lines[0]])); return }
                 printTable(["SERIAL", "MODEL", "CUSTOMER", "CARD/ORDER", "CONTRACT", "WARRANTY", "UNTIL", "CONTACT"],
                            lines.map { l in

@@ -56,8 +56,9 @@ final class PolicyTests: XCTestCase {
     func testMissingCardAndContactAreNamed() {
         let missing = engine.missingDocuments(of: product { $0.warrantyCardNumber = nil; $0.contactPhone = nil })
         XCTAssertEqual(missing.count, 2)
-        XCTAssertTrue(missing[0].contains("warranty card number or the order number"))
-        XCTAssertTrue(missing[1].contains("contact person"))
+        XCTAssertEqual(missing.map(\.item), [.warrantyDocument, .contact])
+        XCTAssertTrue(missing[0].text.contains("warranty card number or the order number"))
+        XCTAssertTrue(missing[1].text.contains("contact person"))
         XCTAssertEqual(engine.missingDocuments(of: product { $0.warrantyCardNumber = nil; $0.orderNumber = "SO-1" }), [])
     }
 

@@ -154,14 +154,18 @@ public struct WarrantyIntake: Sendable {
                                          actor: options.actor, at: options.now)
                     bundlePath = url.path
                 }
+                // Pictures are named as people see them: inside the bundle when there is one.
+                let pictures = c.evidence.filter { $0.role == .annotatedImage }.map { item in
+                    bundlePath.map { "\($0)#evidence/\(EvidenceBundle.bundleName(item, in: c))" }
+                        ?? store.evidence.url(for: item.sha256).path
+                }
                 lines.append(.init(id: id, reference: c.reference, action: action, kind: c.kind,
                                    location: c.location.description, faultClass: c.faultClass.class,
                                    service: c.service.type, clause: c.service.clause, state: c.state, bundle: bundlePath,
-                                   annotatedImages: c.evidence.filter { $0.role == .annotatedImage }
-                                       .map { store.evidence.url(for: $0.sha256).path }))
+                                   annotatedImages: pictures))
             }
         }
-        return Summary(runID: runID, productSerial: productSerial, scope: assessment.scope, missing: assessment.missing,
+        return Summary(runID: runID, productSerial: productSerial, scope: assessment.scope, missing: assessment.missing.map(\.text),
                        standard: assessment.standard, cases: lines.sorted { $0.id < $1.id },
                        tolerated: assessment.tolerated.count, notes: notes,
                        evidenceDirectory: store.evidence.root.path)

@@ -77,8 +77,8 @@ public enum CaseDocuments {
         return [
             ("Customer", p.customer),
             ("Contact person", p.contactName ?? missing),
-            ("Phone", p.contactPhone ?? missing),
-            ("E-mail", p.contactEmail ?? missing),
+            ("Phone", p.contactPhone ?? (p.contactEmail == nil ? missing : "—")),
+            ("E-mail", p.contactEmail ?? (p.contactPhone == nil ? missing : "—")),
             ("Product model", p.model),
             ("Serial number", p.serial),
             ("Warranty card number", p.warrantyCardNumber ?? (p.orderNumber == nil ? missing : "—")),

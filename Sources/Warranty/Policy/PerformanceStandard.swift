@@ -86,7 +86,8 @@ public struct PerformanceStandard: Codable, Sendable, Hashable {
     }
 
     static func format(_ value: Double) -> String {
-        value == value.rounded() ? String(Int(value)) : String(format: "%.2f", value)
+        let rounded = (value * 100).rounded() / 100  // 0.0003 * 10_000 is 2.9999999999999996
+        return rounded == rounded.rounded() ? String(Int(rounded)) : String(format: "%.2f", rounded)
     }
 }
 

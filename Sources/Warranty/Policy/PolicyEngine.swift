@@ -16,6 +16,21 @@ public struct ScopeDecision: Codable, Sendable, Hashable {
     public var warrantyEnds: String?
 }
 
+/// Something the customer must still supply, and how to ask for it.
+public struct MissingItem: Codable, Sendable, Hashable {
+    public enum Item: String, Codable, Sendable { case warrantyDocument = "warranty-document", contact }
+    public var item: Item
+    public var text: String
+
+    /// Still missing for this product as the registry has it now?
+    public func stillMissing(for product: Product) -> Bool {
+        switch item {
+        case .warrantyDocument: !product.hasWarrantyDocument
+        case .contact: !product.hasContact
+        }
+    }
+}
+
 /// How one fault is classed (3.1) and served (3.2).
 public struct ServiceDecision: Codable, Sendable, Hashable {
     public var type: ServiceType
@@ -47,8 +62,8 @@ public struct ToleratedFinding: Codable, Sendable, Hashable {
 public struct Assessment: Codable, Sendable {
     public var productSerial: String
     public var scope: ScopeDecision
-    /// What the customer must still supply (clause 2 / 3.3.1), in words.
-    public var missing: [String]
+    /// What the customer must still supply (clause 2 / 3.3.1).
+    public var missing: [MissingItem]
     public var standard: String
     public var faults: [AssessedFault]
     public var tolerated: [ToleratedFinding]
@@ -87,7 +102,7 @@ public struct PolicyEngine: Sendable {
             let group = groups[key]!
             let first = group[0]
             raw.append((first.kind, first.location, group, group.flatMap(\.measurements),
-                        first.detail ?? "\(first.kind.rawValue) at \(first.location.description)"))
+                        first.detail ?? "\(first.kind.rawValue.replacingOccurrences(of: "-", with: " ")) at \(first.location.description)"))
         }
 
         // Lines and modules: tolerated up to what the standard allows.
@@ -180,13 +195,13 @@ public struct PolicyEngine: Sendable {
                              warrantyEnds: endText)
     }
 
-    public func missingDocuments(of product: Product) -> [String] {
-        var missing: [String] = []
+    public func missingDocuments(of product: Product) -> [MissingItem] {
+        var missing: [MissingItem] = []
         if !product.hasWarrantyDocument {
-            missing.append("Supply " + policy.warrantyPeriod.requiredDocuments + ".")
+            missing.append(.init(item: .warrantyDocument, text: "Supply " + policy.warrantyPeriod.requiredDocuments + "."))
         }
         if !product.hasContact {
-            missing.append("Supply " + policy.warrantyPeriod.requiredContact + ".")
+            missing.append(.init(item: .contact, text: "Supply " + policy.warrantyPeriod.requiredContact + "."))
         }
         return missing
     }

@@ -68,7 +68,8 @@ extension WarrantyStore {
             id: id, reference: WarrantyCase.reference(for: id), fingerprint: row["fingerprint"], product: product,
             kind: FaultKind(rawValue: row["kind"]), location: try fromJSON(FaultLocation.self, row["locationJSON"]),
             summary: row["summary"], scope: try fromJSON(ScopeDecision.self, row["scopeJSON"]),
-            missing: try fromJSON([String].self, row["missingJSON"]),
+            // Asked for at the run; dropped here once the registry has it.
+            missing: try fromJSON([MissingItem].self, row["missingJSON"]).filter { $0.stillMissing(for: product) }.map(\.text),
             faultClass: try fromJSON(WarrantyPolicy.ClassDecision.self, row["faultClassJSON"]),
             service: try fromJSON(ServiceDecision.self, row["serviceJSON"]), state: state, stateMeaning: state.meaning,
             rmaNumber: row["rmaNumber"], deliveryAddress: row["deliveryAddress"],

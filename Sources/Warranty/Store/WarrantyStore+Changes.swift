@@ -83,7 +83,7 @@ extension WarrantyStore {
                     caseID = db.lastInsertedRowID
                     var note = "opened: \(fault.faultClass.class.rawValue) problem (\(fault.faultClass.clause)), "
                         + "\(fault.service.type.rawValue) (\(fault.service.clause)); \(a.scope.explanation)"
-                    if !a.missing.isEmpty { note += " Missing: " + a.missing.joined(separator: " ") }
+                    if !a.missing.isEmpty { note += " Missing: " + a.missing.map(\.text).joined(separator: " ") }
                     try Self.addHistory(db, caseID, run.at, run.actor, .opened, nil, state, note)
                     outcome.opened.append(caseID)
                     events.append((caseID, .caseOpened))
