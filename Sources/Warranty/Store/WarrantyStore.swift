@@ -33,15 +33,15 @@ public final class WarrantyStore: Sendable {
             // FULL: a committed case survives power loss, not only a process crash.
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
+        // Look before touching: opening a pool switches the file to WAL, which would already
+        // change a database that is not ours.
+        try guarded(path.path) { try Self.checkOwnership(path) }
         do {
             pool = try DatabasePool(path: path.path, configuration: config)
         } catch {
             throw StoreError(error, path: path.path)
         }
-        try guarded(path.path) {
-            try self.checkOwnership()
-            try Self.migrator.migrate(self.pool)
-        }
+        try guarded(path.path) { try Self.migrator.migrate(self.pool) }
         evidence.removeLeftovers()
     }
 
@@ -56,16 +56,23 @@ public final class WarrantyStore: Sendable {
         }
     }
 
-    /// Refuses an SQLite file that belongs to another application or a newer schema.
-    private func checkOwnership() throws {
-        try pool.read { db in
+    /// Refuses an SQLite file that belongs to another application or a newer schema, reading
+    /// it through a read-only connection.
+    static func checkOwnership(_ path: URL) throws {
+        let size = (try? FileManager.default.attributesOfItem(atPath: path.path)[.size] as? Int) ?? 0
+        guard size > 0 else { return }  // new store
+        var config = Configuration()
+        config.readonly = true
+        let queue = try DatabaseQueue(path: path.path, configuration: config)
+        defer { try? queue.close() }
+        try queue.read { db in
             let appID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
             let tables = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") ?? 0
-            if appID != Self.applicationID && !(appID == 0 && tables == 0) {
-                throw StoreError.foreignDatabase(path: self.path.path)
+            if appID != applicationID && !(appID == 0 && tables == 0) {
+                throw StoreError.foreignDatabase(path: path.path)
             }
-            if try Self.migrator.hasBeenSuperseded(db) {
-                throw StoreError.newerSchema(path: self.path.path)
+            if try migrator.hasBeenSuperseded(db) {
+                throw StoreError.newerSchema(path: path.path)
             }
         }
     }
