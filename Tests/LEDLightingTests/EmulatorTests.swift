@@ -219,8 +219,8 @@ final class EmulatorTests: XCTestCase {
     func testSomethingThatIsNotAWidget() throws {
         // a PTY whose other end never answers: open() fails with a clear error
         let emulator = try WidgetEmulator(drivers: 1)
-        emulator.process.suspend()
-        defer { emulator.process.resume(); emulator.stop() }
+        XCTAssertTrue(emulator.process.suspend())
+        defer { _ = emulator.process.resume(); emulator.stop() }
         let widget = USBProWidget(transport: try TermiosTransport(path: emulator.portPath), replyTimeout: .milliseconds(200))
         XCTAssertThrowsError(try widget.open()) { error in
             guard case .widgetSilent? = error as? LightingError else { return XCTFail("\(error)") }
