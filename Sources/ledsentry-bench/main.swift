@@ -1,1 +1,6 @@
-print("ledsentry-bench: no benchmarks yet")
+// ledsentry-bench: runs the rooms' benchmarks and prints their figures (recorded in
+// Docs/performance.md). Each room adds one file with its `[Benchmark]` and one line below.
+// Usage: ledsentry-bench [--list] [NAME-PREFIX ...]
+let benchmarks: [Benchmark] = lightingBenchmarks
+
+runBenchmarks(benchmarks, arguments: Array(CommandLine.arguments.dropFirst()))
