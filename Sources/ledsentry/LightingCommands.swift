@@ -1,4 +1,5 @@
 import ArgumentParser
+import Diagnostics
 import Foundation
 import LEDLighting
 import LEDLink
@@ -167,6 +168,20 @@ private func lightingFailure(_ error: any Error, json: Bool) -> ExitCode {
     return ExitCode(code)
 }
 
+/// Writes issues as a Finding list for `ledsentry cases ingest --findings FILE`.
+func writeLightingFindings(_ issues: [LightingIssue], to path: String?, port: String) throws {
+    guard let path else { return }
+    let findings = issues.map { Finding($0, port: port) }
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    encoder.dateEncodingStrategy = .iso8601
+    do {
+        try encoder.encode(FindingList(findings: findings)).write(to: URL(fileURLWithPath: path), options: .atomic)
+    } catch {
+        throw LightingError.invalidArgument("cannot write findings to \(path): \(error.localizedDescription)")
+    }
+}
+
 func printLightingJSON<T: Encodable>(_ value: T) {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -323,6 +338,8 @@ struct LightingSensors: ParsableCommand {
             """)
 
     @OptionGroup var options: LightingOptions
+    @Option(help: ArgumentHelp("Also write the faults as warranty findings (for `ledsentry cases ingest --findings`).", valueName: "file"))
+    var findings: String?
     @Argument(help: "The driver's UID (MMMM:DDDDDDDD).") var uid: String
 
     struct Output: Encodable {
@@ -335,6 +352,7 @@ struct LightingSensors: ParsableCommand {
         try runLighting(options, prepare: { () throws(LightingError) in try parseUID(self.uid) }) { session, uid in
             let readings = try session.inspector.sensors(uid)
             let issues = LightingRules.issues(uid: uid, sensors: readings)
+            try writeLightingFindings(issues, to: findings, port: session.widget.transport.portName)
             if options.json {
                 printLightingJSON(Output(uid: uid, sensors: readings, issues: issues))
             } else {
@@ -365,6 +383,8 @@ struct LightingSelfTest: ParsableCommand {
     @OptionGroup var options: LightingOptions
     @Argument(help: "The driver's UID (MMMM:DDDDDDDD).") var uid: String
     @Option(help: "Test number (1...254) or 255 for all tests.") var test: UInt8 = 1
+    @Option(help: ArgumentHelp("Also write the faults as warranty findings (for `ledsentry cases ingest --findings`).", valueName: "file"))
+    var findings: String?
     @Option(help: "Seconds the test may run.") var limit: Int = 30
 
 
@@ -383,6 +403,7 @@ struct LightingSelfTest: ParsableCommand {
             if !options.json { FileHandle.standardError.write(Data("running self-test \(test) on \(uid)...\n".utf8)) }
             let result = try session.inspector.selfTest(uid, test: test)
             let issues = LightingRules.issues(selfTest: result)
+            try writeLightingFindings(issues, to: findings, port: session.widget.transport.portName)
             if options.json {
                 printLightingJSON(Output(result: result, issues: issues))
             } else {
@@ -503,6 +524,8 @@ struct LightingStatus: ParsableCommand {
 
     @OptionGroup var options: LightingOptions
     @Option(help: "Ask only this driver instead of discovering the line.") var uid: String?
+    @Option(help: ArgumentHelp("Also write the faults as warranty findings (for `ledsentry cases ingest --findings`).", valueName: "file"))
+    var findings: String?
 
     struct Output: Encodable {
         var drivers: [DriverStatus]
@@ -523,6 +546,7 @@ struct LightingStatus: ParsableCommand {
                     issues.append(LightingIssue(uid: uid, kind: .noResponse, summary: "did not answer STATUS_MESSAGES"))
                 }
             }
+            try writeLightingFindings(issues, to: findings, port: session.widget.transport.portName)
             if options.json {
                 printLightingJSON(Output(drivers: statuses, issues: issues))
             } else {
