@@ -13,17 +13,17 @@ struct LightingCommand: ParsableCommand {
         commandName: "lighting",
         abstract: "Diagnose DMX512/RDM (ANSI E1.20) lighting drivers through a USB-Pro-style widget.",
         discussion: """
-            Every subcommand talks to one widget given by --port (a serial device such as
-            /dev/ttyUSB0 or /dev/serial/by-id/..., the USB serial number of its adapter, or the
-            emulator's /dev/pts/N from `ledsentry-emu --mode widget`). $LEDSENTRY_LIGHTING_PORT
+            Every subcommand talks to one widget given by --port (a serial device such as \
+            /dev/ttyUSB0 or /dev/serial/by-id/..., the USB serial number of its adapter, or the \
+            emulator's /dev/pts/N from `ledsentry-emu --mode widget`). $LEDSENTRY_LIGHTING_PORT \
             is used when --port is not given.
 
-            Start with `discover` to list the drivers on the line, then look at one with `info`,
-            `sensors`, `selftest`, or any parameter with `get` / `set`. `status` collects every
+            Start with `discover` to list the drivers on the line, then look at one with `info`, \
+            `sensors`, `selftest`, or any parameter with `get` / `set`. `status` collects every \
             driver's status messages. UIDs are written MMMM:DDDDDDDD in hex (7FF0:2C4486D5).
 
-            Exit codes: 0 ok; 1 a fault was found (sensor out of range, failed self-test,
-            error status) or the driver refused the request (NACK); 2 bad command line;
+            Exit codes: 0 ok; 1 a fault was found (sensor out of range, failed self-test, \
+            error status) or the driver refused the request (NACK); 2 bad command line; \
             3 port, widget or driver did not answer properly.
             """,
         subcommands: [LightingDiscover.self, LightingInfo.self, LightingSensors.self, LightingSelfTest.self,
@@ -209,8 +209,8 @@ struct LightingDiscover: ParsableCommand {
         commandName: "discover",
         abstract: "Find every RDM driver on the line (full E1.20 discovery).",
         discussion: """
-            Un-mutes every driver, then searches the UID space with DISC_UNIQUE_BRANCH,
-            splitting a branch whenever replies collide, and mutes each driver found. Then
+            Un-mutes every driver, then searches the UID space with DISC_UNIQUE_BRANCH, \
+            splitting a branch whenever replies collide, and mutes each driver found. Then \
             reads each driver's DEVICE_INFO and labels (skip that with --uids-only).
             Example: ledsentry lighting discover --port /dev/ttyUSB0
             """)
@@ -331,8 +331,8 @@ struct LightingSensors: ParsableCommand {
         commandName: "sensors",
         abstract: "Read every sensor of a driver and judge it against its normal range.",
         discussion: """
-            Reads SENSOR_DEFINITION and SENSOR_VALUE for each sensor. Exit code 1 when a
-            reading is outside its normal range (over-temperature, output current off) or
+            Reads SENSOR_DEFINITION and SENSOR_VALUE for each sensor. Exit code 1 when a \
+            reading is outside its normal range (over-temperature, output current off) or \
             outside what the sensor can measure (a failed sensor).
             Example: ledsentry lighting sensors 7FF0:2C4486D5 --port /dev/ttyUSB0
             """)
@@ -375,7 +375,7 @@ struct LightingSelfTest: ParsableCommand {
         commandName: "selftest",
         abstract: "Run a driver's self-test (PERFORM_SELFTEST) and report the verdict.",
         discussion: """
-            Starts the test, polls until the driver says it is done (at most --limit seconds),
+            Starts the test, polls until the driver says it is done (at most --limit seconds), \
             then reads the verdict from its status messages. Exit code 1 when it failed.
             Example: ledsentry lighting selftest 7FF0:2C4486D5 --test 1 --port /dev/ttyUSB0
             """)
@@ -423,9 +423,9 @@ struct LightingGet: ParsableCommand {
         commandName: "get",
         abstract: "GET one parameter (PID) of a driver and show it decoded.",
         discussion: """
-            PID is an E1.20 name (device_info, sensor_value, lamp_hours, status_messages, ...)
-            or a number (0x0060). Some take a value: a sensor, test or personality number, or
-            a status type (advisory, warning, error). hex:BYTES sends raw parameter data.
+            PID is an E1.20 name (device_info, sensor_value, lamp_hours, status_messages, ...) \
+            or a number (0x0060). Some take a value: a sensor, test or personality number, or \
+            a status type (advisory, warning, error). hex:BYTES sends raw parameter data. \
             ACK_TIMER and ACK_OVERFLOW replies are followed up automatically.
             Examples: ledsentry lighting get 7FF0:2C4486D5 sensor_value 0
                       ledsentry lighting get 7FF0:2C4486D5 0x0400
@@ -470,11 +470,11 @@ struct LightingSet: ParsableCommand {
         commandName: "set",
         abstract: "SET one parameter (PID) of a driver.",
         discussion: """
-            Values: device_label TEXT; dmx_start_address 1...512; dmx_personality N;
-            identify_device on|off; lamp_state on|off|standby|strike; device_hours,
-            lamp_hours, lamp_strikes, device_power_cycles N; reset_device warm|cold;
-            perform_selftest N|all|off; sensor_value N|all (reset lowest/highest);
-            any PID: hex:BYTES. UID FFFF:FFFFFFFF sets every driver (no reply comes back).
+            Values: device_label TEXT; dmx_start_address 1...512; dmx_personality N; \
+            identify_device on|off; lamp_state on|off|standby|strike; device_hours, \
+            lamp_hours, lamp_strikes, device_power_cycles N; reset_device warm|cold; \
+            perform_selftest N|all|off; sensor_value N|all (reset lowest/highest); \
+            any PID: hex:BYTES. UID FFFF:FFFFFFFF sets every driver (no reply comes back). \
             A refusal (NACK) names the reason and exits 1.
             Example: ledsentry lighting set 7FF0:2C4486D5 dmx_start_address 17
             """)
@@ -516,8 +516,8 @@ struct LightingStatus: ParsableCommand {
         commandName: "status",
         abstract: "Collect every driver's status messages and lamp state.",
         discussion: """
-            Discovers the line (or asks only --uid), then reads STATUS_MESSAGES (advisory and
-            worse) and LAMP_STATE of each driver. Exit code 1 when any driver reports an
+            Discovers the line (or asks only --uid), then reads STATUS_MESSAGES (advisory and \
+            worse) and LAMP_STATE of each driver. Exit code 1 when any driver reports an \
             error, a lamp failure, or does not answer.
             Example: ledsentry lighting status --port /dev/ttyUSB0 --json
             """)
