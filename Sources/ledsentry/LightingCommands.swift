@@ -254,7 +254,7 @@ struct LightingDiscover: ParsableCommand {
                 } + unreadable.sorted { $0.key < $1.key }.map { [$0.key, "(no answer: \($0.value))", "", "", "", ""] })
             }
             if !options.json {
-                let note = "\(report.uids.count) driver(s), \(report.branches) branches, \(report.collisions) collisions, \(milliseconds(elapsed)) ms"
+                let note = "\(report.uids.count) driver(s), \(report.branches) branches, \(report.collisions) collisions, \(String(format: "%.1f", Double(microseconds(elapsed)) / 1000)) ms"
                 FileHandle.standardError.write(Data("\(note)\n".utf8))
                 for uid in report.unmutable {
                     FileHandle.standardError.write(Data("warning: \(uid) answered discovery but never acknowledged DISC_MUTE\n".utf8))
@@ -268,8 +268,10 @@ struct LightingDiscover: ParsableCommand {
     }
 }
 
-func milliseconds(_ duration: Duration) -> Int {
-    Int(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
+func milliseconds(_ duration: Duration) -> Int { microseconds(duration) / 1000 }
+
+func microseconds(_ duration: Duration) -> Int {
+    Int(duration.components.seconds * 1_000_000 + duration.components.attoseconds / 1_000_000_000_000)
 }
 
 // MARK: - info
