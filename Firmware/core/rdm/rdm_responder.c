@@ -374,7 +374,7 @@ static int get_counter(rdm_responder *r, const rdm_packet *q, rdm_packet *resp, 
 {
     uint32_t value = *counter_for(r, q->pid);
     if (q->pid == RDM_PID_DEVICE_HOURS || q->pid == RDM_PID_LAMP_HOURS)
-        value += t / 3600000u; /* the emulator's own running hours */
+        value += (t - r->hours_since_ms[q->pid == RDM_PID_LAMP_HOURS]) / 3600000u; /* running time */
     rdm_put32(resp->data, value);
     resp->pdl = 4;
     return ACK;
@@ -382,10 +382,11 @@ static int get_counter(rdm_responder *r, const rdm_packet *q, rdm_packet *resp, 
 
 static int set_counter(rdm_responder *r, const rdm_packet *q, rdm_packet *resp, uint32_t t)
 {
-    (void)t;
     if (q->pdl != 4)
         return RDM_NR_FORMAT_ERROR;
     *counter_for(r, q->pid) = rdm_get32(q->data);
+    if (q->pid == RDM_PID_DEVICE_HOURS || q->pid == RDM_PID_LAMP_HOURS)
+        r->hours_since_ms[q->pid == RDM_PID_LAMP_HOURS] = t; /* a set value reads back as set */
     resp->pdl = 0;
     return ACK;
 }
