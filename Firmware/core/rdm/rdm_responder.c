@@ -700,10 +700,8 @@ static rdm_reply_kind handle_discovery(rdm_responder *r, const rdm_packet *q, rd
         resp->port_or_response = RDM_ACK;
         return RDM_REPLY_FRAME;
     default:
-        if (!to_me)
-            return RDM_REPLY_NONE;
-        set_nack(resp, RDM_NR_UNKNOWN_PID);
-        return RDM_REPLY_FRAME;
+        /* E1.20 6.3.4: an unknown PID in the discovery command class gets no response */
+        return RDM_REPLY_NONE;
     }
 }
 

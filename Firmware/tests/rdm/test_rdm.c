@@ -187,6 +187,8 @@ static void test_discovery_and_mute(void)
     CHECK(ask(&r, all, RDM_DISCOVERY_COMMAND, RDM_PID_DISC_UN_MUTE, 0, NULL, 0, 0, &p) == RDM_REPLY_NONE);
     CHECK(!r.muted);
     CHECK(rdm_responder_handle(&r, &q, 0, out, sizeof out, &n) == RDM_REPLY_DUB);
+    /* an unknown discovery PID is ignored (E1.20 6.3.4) */
+    CHECK(ask(&r, me, RDM_DISCOVERY_COMMAND, 0x000F, 0, NULL, 0, 0, &p) == RDM_REPLY_NONE);
     /* a malformed mute (with data) is ignored */
     uint8_t junk = 1;
     CHECK(ask(&r, me, RDM_DISCOVERY_COMMAND, RDM_PID_DISC_MUTE, 0, &junk, 1, 0, &p) == RDM_REPLY_NONE);
