@@ -394,7 +394,9 @@ static int set_counter(rdm_responder *r, const rdm_packet *q, rdm_packet *resp, 
 static int get_lamp_state(rdm_responder *r, const rdm_packet *q, rdm_packet *resp, uint32_t t)
 {
     (void)q; (void)t;
-    resp->data[0] = (r->faults & RDM_FAULT_LAMP) ? 0x7F /* LAMP_ERROR */ : r->lamp_state;
+    /* a failed LED output reports LAMP_ERROR whenever it should be lit; off is still off */
+    int should_be_lit = r->lamp_state == 0x01 || r->lamp_state == 0x02;
+    resp->data[0] = (r->faults & RDM_FAULT_LAMP) && should_be_lit ? 0x7F /* LAMP_ERROR */ : r->lamp_state;
     resp->pdl = 1;
     return ACK;
 }
