@@ -1,8 +1,11 @@
 // ledsentry-bench: performance benchmarks, one suite per room: `ledsentry-bench <suite>`.
 // Figures and how to reproduce them: Docs/performance.md.
+// (Merge of analysis' suite dispatcher and lighting's Benchmark list: lighting's list runs
+// as the `lighting` suite, taking its own [--list] [NAME-PREFIX ...] arguments.)
 
 let suites: [(name: String, run: @Sendable ([String]) throws -> Void)] = [
     ("analysis", runAnalysisBenchmark),
+    ("lighting", { runBenchmarks(lightingBenchmarks, arguments: $0) }),
 ]
 
 let arguments = Array(CommandLine.arguments.dropFirst())
