@@ -88,6 +88,10 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ]),
-
+        // Diagnostics tests: findings from readbacks and captures, the inspect session against the
+        // live emulator with the simulated camera, and the built `ledsentry inspect` / `demo`.
+        .testTarget(name: "DiagnosticsTests", dependencies: [
+            "Diagnostics", "LEDControllers", "LEDLink", "FrameAnalysis", "Warranty",
+        ]),
     ]
 )

@@ -12,6 +12,6 @@ struct LEDSentry: AsyncParsableCommand {
             2 bad command line; 3 device or link error; 4 bad input file; 5 store error.
             """,
         version: "0.1.0",
-        subcommands: linkCommands + analysisCommands + warrantyCommands + lightingCommands
+        subcommands: linkCommands + analysisCommands + warrantyCommands + lightingCommands + inspectCommands
     )
 }

@@ -89,7 +89,7 @@ struct LightingSession {
 
     func discover(showProgress: Bool) throws -> (DiscoveryReport, Duration) {
         var discovery = RDMDiscovery(controller: controller)
-        let progress = ProgressLine(enabled: showProgress)
+        let progress = LightingProgressLine(enabled: showProgress)
         discovery.progress = { branches, found in progress.update("discovery: \(branches) branches, \(found) driver(s) found") }
         let started = ContinuousClock.now
         let report = try discovery.run()
@@ -99,7 +99,7 @@ struct LightingSession {
 }
 
 /// A one-line progress note on stderr, only when stderr is a terminal.
-final class ProgressLine {
+final class LightingProgressLine {
     private let enabled: Bool
     private var last = ContinuousClock.now - .seconds(1)
     init(enabled: Bool) { self.enabled = enabled && isatty(2) == 1 }

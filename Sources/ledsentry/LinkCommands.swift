@@ -46,7 +46,7 @@ struct Ports: AsyncParsableCommand {
                 }
                 return row
             }
-            if json { return try printJSON(rows) }
+            if json { return printJSON(rows) }
             if rows.isEmpty { return print("no serial ports found (the emulator's PTY is not listed; see `ledsentry emulate`)") }
             printColumns(["PORT", "BUS", "VID:PID", "SERIAL", "DESCRIPTION"], rows.map { row in
                 [row.path, row.bus, row.vid.map { "\($0):\(row.pid ?? "")" } ?? "", row.serial ?? "", row.description]
@@ -69,7 +69,7 @@ struct Info: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             let summary = try await ControllerSummary.read(from: try connection.connect())
-            if connection.json { try printJSON(summary) } else { summary.printTable() }
+            if connection.json { printJSON(summary) } else { summary.printTable() }
         }
     }
 }
@@ -101,7 +101,7 @@ struct Params: AsyncParsableCommand {
             try await reportingErrors {
                 let parameters = name.flatMap(ParameterID.init(name:)).map { [$0] } ?? ParameterID.known.map(\.id)
                 let rows = try await ParameterRow.read(parameters, from: try connection.connect())
-                if connection.json { try printJSON(name == nil ? AnyEncodable(rows) : AnyEncodable(rows[0])) } else { ParameterRow.printTable(rows) }
+                if connection.json { printJSON(name == nil ? AnyEncodable(rows) : AnyEncodable(rows[0])) } else { ParameterRow.printTable(rows) }
             }
         }
     }
@@ -129,7 +129,7 @@ struct Params: AsyncParsableCommand {
                 let parameter = ParameterID(name: name)!
                 let now = try await connection.connect().setParameter(parameter, to: value)
                 if connection.json {
-                    try printJSON(["name": parameter.name, "value": "\(now)"])
+                    printJSON(["name": parameter.name, "value": "\(now)"])
                 } else {
                     print("\(parameter.name) = \(now)")
                 }
@@ -158,7 +158,7 @@ struct Pattern: AsyncParsableCommand {
         try await reportingErrors {
             let shown = try await connection.connect().showPattern(TestPattern(name: name)!, argument: argument)
             if connection.json {
-                try printJSON(["pattern": shown.pattern.name, "argument": "\(shown.argument)"])
+                printJSON(["pattern": shown.pattern.name, "argument": "\(shown.argument)"])
             } else {
                 print("showing \(shown.pattern.name)" + (shown.argument == 0 ? "" : " (argument \(shown.argument))"))
             }
@@ -190,7 +190,7 @@ struct Modules: AsyncParsableCommand {
                 }
                 let summary = try await ModuleTestSummary.read(
                     cabinets: cabinet.map { [$0] } ?? Array(0..<count), from: client, progress: ProgressLine("module test"))
-                if connection.json { try printJSON(summary) } else { summary.printTable() }
+                if connection.json { printJSON(summary) } else { summary.printTable() }
                 if summary.failedCount > 0 { throw LinkExit.failureFound }
             }
         }
@@ -221,7 +221,7 @@ struct Pixels: AsyncParsableCommand {
                 let progress = ProgressLine("reading LED status")
                 let map = try await connection.connect().readWallStatus { done, total in progress.update(done, total) }
                 let report = PixelReport(map)
-                if connection.json { try printJSON(report) } else { report.printTable(grouped: !all) }
+                if connection.json { printJSON(report) } else { report.printTable(grouped: !all) }
                 if !report.faults.isEmpty || !report.unreadableCabinets.isEmpty { throw LinkExit.failureFound }
             }
         }
@@ -244,7 +244,7 @@ struct Events: AsyncParsableCommand {
             let client = try connection.connect()
             let events = try await client.events(from: from)
             let cleared = clear ? try await client.clearEvents() : nil
-            if connection.json { return try printJSON(Output(events: events, cleared: cleared)) }
+            if connection.json { return printJSON(Output(events: events, cleared: cleared)) }
             EventTable.print(events)
             if let cleared { print("cleared \(cleared) event(s)") }
         }

@@ -80,7 +80,7 @@ struct Emulate: AsyncParsableCommand {
                 throw CommandFailure(message: "\(executable) did not start: \(reason)", exitCode: LinkExit.badInputFile)
             }
             if json {
-                try printJSON(["port": emulator.portPath, "link": link ?? ""])
+                printJSON(["port": emulator.portPath, "link": link ?? ""])
             } else {
                 print("port: \(emulator.portPath)")
                 if let link { print("link: \(link)") }
@@ -110,85 +110,4 @@ struct Emulate: AsyncParsableCommand {
     }
 }
 
-struct Demo: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Show the whole link at work: start the emulator with a preset of faults and diagnose it.",
-        discussion: """
-            Starts Firmware/build/ledsentry-emu with the faults below, then shows the controller's
-            identity, its parameters, the module test results and every failed LED read back, each at
-            its place; stops the emulator and exits 0. Nothing to start by hand.
-
-            Preset faults:
-            \(demoFaults.split(separator: "\n").filter { !$0.hasPrefix("#") }.map { "  " + $0 }.joined(separator: "\n"))
-            """)
-
-    @Flag(help: "Print everything as one JSON document.") var json = false
-
-    struct Output: Codable {
-        var faultsInjected: [String]
-        var controller: ControllerSummary
-        var parameters: [ParameterRow]
-        var moduleTest: ModuleTestSummary
-        var pixels: PixelReport
-    }
-
-    func run() async throws {
-        try await reportingErrors {
-            let faultFile = FileManager.default.temporaryDirectory.appendingPathComponent("ledsentry-demo-\(getpid()).faults")
-            try Data(demoFaults.utf8).write(to: faultFile)
-            defer { try? FileManager.default.removeItem(at: faultFile) }
-            let emulator = try EmulatorProcess(executable: try emulatorExecutable(),
-                                               arguments: ["--seed", "42", "--faults", faultFile.path], quiet: true)
-            defer { emulator.stop() }
-            let injected = demoFaults.split(separator: "\n").filter { !$0.hasPrefix("#") && !$0.isEmpty }.map(String.init)
-
-            var quietLogger = Logger(label: "ledsentry.link")
-            quietLogger.logLevel = .warning
-            let client = ControllerClient(transport: try openPort(emulator.portPath, logger: quietLogger))
-            let controller = try await ControllerSummary.read(from: client)
-            let parameters = try await ParameterRow.read(ParameterID.known.map(\.id), from: client)
-            let modules = try await ModuleTestSummary.read(
-                cabinets: Array(0..<controller.identity.geometry.cabinetCount), from: client,
-                progress: json ? nil : ProgressLine("module test"))
-            let progress = json ? nil : ProgressLine("reading LED status")
-            let pixels = PixelReport(try await client.readWallStatus(identity: controller.identity) { done, total in
-                progress?.update(done, total)
-            })
-
-            if json {
-                return try printJSON(Output(faultsInjected: injected, controller: controller, parameters: parameters,
-                                            moduleTest: modules, pixels: pixels))
-            }
-            section("Emulator on \(emulator.portPath), faults injected")
-            injected.forEach { print("  \($0)") }
-            section("Controller")
-            controller.printTable()
-            section("Parameters")
-            ParameterRow.printTable(parameters)
-            section("Module test")
-            modules.printTable()
-            section("Failed LEDs read back")
-            pixels.printTable(grouped: true)
-            print("\nDone: the emulator is stopped. Run it yourself with `ledsentry emulate`.")
-        }
-    }
-
-    private func section(_ title: String) {
-        print("\n== \(title) ==")
-    }
-}
-
-/// The demo's wall: 2x2 cabinets of 2x2 modules of 64x32 LEDs, with faults a service
-/// engineer meets, one of each kind the LED read-back and the module test can show.
-let demoFaults = """
-    # ledsentry demo: faults injected into the emulator (Firmware/README.md has the grammar)
-    dead-led cabinet=0 x=10 y=5 channel=red
-    stuck-led cabinet=1 x=100 y=40 channel=green
-    dim-led cabinet=2 x=64 y=0 channel=blue level=30
-    dead-column cabinet=3 x=7 y0=10 y1=14 channel=all
-    dead-module cabinet=1 module=2
-    chain-break cabinet=3 after=2
-    missing-ic cabinet=2 module=1 ic=4
-    calibration-mismatch cabinet=0 module=3
-    over-temperature cabinet=0 celsius=78 after=0
-    """
+// `demo` (the whole inspection on the emulator) lives in DemoCommand.swift.

@@ -101,12 +101,8 @@ func printError(_ message: String) {
     FileHandle.standardError.write(Data("error: \(message)\n".utf8))
 }
 
-/// Prints `value` as pretty JSON on stdout.
-func printJSON(_ value: some Encodable) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    print(String(decoding: try encoder.encode(value), as: UTF8.self))
-}
+// printJSON (pretty, sorted keys, ISO 8601 dates) is WarrantyCommands.swift's: one for the
+// whole CLI (two overloads made every call ambiguous once the branches met).
 
 /// Prints rows under headers, each column as wide as its widest cell.
 func printColumns(_ headers: [String], _ rows: [[String]]) {
