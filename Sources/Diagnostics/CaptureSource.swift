@@ -124,6 +124,7 @@ public struct CommandCamera: CaptureSource {
 public struct SimulatedCamera: CaptureSource {
     public let frameFile: URL
     public let camera: CameraSetup
+    public let wall: LEDGrid
     public let moduleSize: LEDGrid
     public let seed: UInt64
 
@@ -131,6 +132,7 @@ public struct SimulatedCamera: CaptureSource {
     ///   - wall: the wall's LED grid (from IDENTIFY); the camera is chosen to see 4-9 pixels per LED.
     public init(frameFile: URL, wall: LEDGrid, moduleSize: LEDGrid, width: Int = 1280, height: Int = 720, seed: UInt64 = 7) {
         self.frameFile = frameFile
+        self.wall = wall
         self.moduleSize = moduleSize
         self.seed = seed
         camera = CameraSetup.random(cols: wall.cols, rows: wall.rows, width: width, height: height,
@@ -145,6 +147,9 @@ public struct SimulatedCamera: CaptureSource {
             throw .frameUnreadable(path: frameFile.path, reason: error.description)
         }
         guard frame.channels == 3 else { throw .frameMismatch(path: frameFile.path, reason: "it is not an RGB picture") }
+        guard frame.width == wall.cols && frame.height == wall.rows else {
+            throw .frameMismatch(path: frameFile.path, reason: "it is \(frame.width)x\(frame.height) LEDs, the controller reports \(wall)")
+        }
         let picture = render(frame: frame)
         let out = directory.appendingPathComponent("capture-\(pattern.rawValue).png")
         do { try ImageFiles.write(picture, to: out.path) } catch {
