@@ -17,6 +17,11 @@ public actor ControllerClient {
     public nonisolated let portName: String
     /// Learned from HELLO; caps READ_LED_STATUS chunks.
     private var maxPayload = Frame.maximumPayload
+    /// The largest READ_LED_STATUS chunk to ask for (bytes of LED data); nil: as large as
+    /// the device's payload allows (1014). Smaller chunks suit a link known to be noisy.
+    public var chunkLimit: Int?
+
+    public func setChunkLimit(_ limit: Int?) { chunkLimit = limit }
 
     public init(transport: sending any Transport, retries: Int = 3, attemptTimeout: Duration? = nil) {
         let session = ControllerSession(transport: transport, retries: retries, attemptTimeout: attemptTimeout)
@@ -131,7 +136,7 @@ public actor ControllerClient {
         cabinet: UInt16, expectedTotal: Int? = nil,
         progress: (@Sendable (Int, Int) -> Void)? = nil
     ) async throws(ControllerError) -> [UInt8] {
-        let largest = maxPayload - LEDStatusReader.chunkHeaderSize
+        let largest = min(maxPayload - LEDStatusReader.chunkHeaderSize, chunkLimit ?? .max)
         return try await withSession { session throws(ControllerError) in
             var reader = LEDStatusReader(largestChunk: largest)
             return try reader.read(cabinet: cabinet, expectedTotal: expectedTotal, session: session, progress: progress)
