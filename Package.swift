@@ -76,5 +76,7 @@ let package = Package(
         .testTarget(name: "LEDControllersTests", dependencies: ["LEDControllers", "LEDLink"]),
         // Link tests: real PTYs, and the real libserialport / libusb code in a umockdev testbed.
         .testTarget(name: "LEDLinkTests", dependencies: ["LEDLink"]),
+        // Lighting tests: codec vectors, discovery fakes, the widget emulator on a PTY, OLA.
+        .testTarget(name: "LEDLightingTests", dependencies: ["LEDLighting", "LEDLink"]),
     ]
 )

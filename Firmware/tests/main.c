@@ -1,6 +1,7 @@
 /* Test runner: runs every test in list.h, prints each failure, closes with
  * "N passed, M failed" and exits non-zero on any failure.
- * usage: ledsentry-tests VECTORS_FILE EMULATOR_BINARY [TEST_NAME] */
+ * usage: ledsentry-tests VECTORS_FILE EMULATOR_BINARY [TEST_NAME]
+ *        ledsentry-tests --generate VECTORS_FILE MARKDOWN_FILE */
 #include "check.h"
 #include "support.h"
 #include <string.h>
@@ -22,8 +23,11 @@ static const struct {
 #undef X
 };
 
+int vectors_generate(const char *txt_path, const char *md_path);
+
 int main(int argc, char **argv)
 {
+    if (argc == 4 && strcmp(argv[1], "--generate") == 0) return vectors_generate(argv[2], argv[3]);
     if (argc > 1) vectors_path = argv[1];
     if (argc > 2) emulator_path = argv[2];
     const char *only = argc > 3 ? argv[3] : NULL;

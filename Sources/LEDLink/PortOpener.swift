@@ -11,13 +11,29 @@ public enum SerialBackend: Equatable, Sendable {
     case termios(reason: String)
 }
 
-/// Opens what a user typed after `--port`: a device path (/dev/ttyUSB0, a /dev/serial/by-id
-/// link, the emulator's /dev/pts/N or a link to it), or a USB serial number matched
-/// against `listPorts()`. Real ports go through libserialport; pseudo-terminals and other
-/// ports it cannot open go through `TermiosTransport`, and the reason is logged.
+/// Opens what a user typed after `--port`:
+/// - a device path (/dev/ttyUSB0, a /dev/serial/by-id link, the emulator's /dev/pts/N or a
+///   link to it): real ports go through libserialport; pseudo-terminals and other ports it
+///   cannot open go through `TermiosTransport`, and the reason is logged;
+/// - `usb`, `usb:VID:PID` or `usb:VID:PID:SERIAL` (hex ids): a controller on USB bulk;
+/// - a USB serial number: the USB-serial adapter with it (`listPorts()`), else the LEDSentry
+///   USB controller with it.
 public func openPort(_ spec: String, baudRate: Int = 115_200,
                      logger: Logger = Logger(label: "ledsentry.link")) throws(LinkError) -> any Transport {
     guard !spec.isEmpty else { throw .invalidArgument("empty port name") }
+    if let usb = try USBPortSpec(parsing: spec) {
+        return try USBBulkTransport(vendorID: usb.vendorID, productID: usb.productID, serial: usb.serial)
+    }
+    if !spec.contains("/") {
+        let ports = (try? listPorts()) ?? []
+        if !ports.contains(where: { $0.usbSerial == spec }) {
+            do {
+                return try USBBulkTransport(serial: spec)
+            } catch .notFound {
+                throw .notFound(port: "USB serial number \(spec)")
+            }
+        }
+    }
     let path = spec.contains("/") ? spec : try pathForSerialNumber(spec)
     switch try serialBackend(for: path) {
     case .libserialport:
@@ -74,4 +90,35 @@ private func realPath(_ path: String) -> String? {
     guard let resolved = realpath(path, nil) else { return nil }
     defer { free(resolved) }
     return String(cString: resolved)
+}
+
+/// `usb`, `usb:VID:PID` or `usb:VID:PID:SERIAL`, ids in hex.
+struct USBPortSpec: Equatable {
+    var vendorID = USBBulkTransport.ledsentryVendorID
+    var productID = USBBulkTransport.ledsentryProductID
+    var serial: String?
+
+    /// nil when `spec` is not a USB spec at all; throws when it is one but malformed.
+    init?(parsing spec: String) throws(LinkError) {
+        let fields = spec.split(separator: ":", maxSplits: 3, omittingEmptySubsequences: false)
+        guard fields.first?.lowercased() == "usb" else { return nil }
+        switch fields.count {
+        case 1: break
+        case 3, 4:
+            guard let vendor = UInt16(fields[1], radix: 16), let product = UInt16(fields[2], radix: 16) else {
+                throw .invalidArgument("'\(spec)': expected usb:VID:PID[:SERIAL] with hex ids, e.g. usb:1209:4c53")
+            }
+            vendorID = vendor
+            productID = product
+            serial = fields.count == 4 && !fields[3].isEmpty ? String(fields[3]) : nil
+        default:
+            throw .invalidArgument("'\(spec)': expected usb:VID:PID[:SERIAL] with hex ids, e.g. usb:1209:4c53")
+        }
+    }
+
+    init(vendorID: UInt16, productID: UInt16, serial: String?) {
+        self.vendorID = vendorID
+        self.productID = productID
+        self.serial = serial
+    }
 }

@@ -73,20 +73,37 @@ final class SerialUmockdevTests: XCTestCase {
     func testUnplugMidReadIsDisconnectedNotAHang() throws {
         let link = try SerialTransport(path: "/dev/ttyUSB0")
         let device = self.device!
-        after(milliseconds: 100) { device.unplug() }
-        let started = ContinuousClock.now
-        XCTAssertLinkError(.disconnected(port: "/dev/ttyUSB0")) {
-            try link.read(maxCount: 16, deadline: .after(milliseconds: 5000))
-        }
-        XCTAssertLessThan(started.duration(to: .now), .seconds(4), "waited for the deadline instead of seeing the unplug")
-        XCTAssertLinkError(.disconnected(port: "/dev/ttyUSB0")) {
-            try link.write([1, 2, 3], deadline: .after(milliseconds: 500))
-        }
+        assertUnplugMidReadIsDisconnected(link) { device.unplug() }
     }
 
     func testSecondOpenIsBusy() throws {
         let first = try SerialTransport(path: "/dev/ttyUSB0")
         defer { first.close() }
         XCTAssertLinkError(.busy(port: "/dev/ttyUSB0")) { try SerialTransport(path: "/dev/ttyUSB0") }
+    }
+
+    func testHelloToTheEmulatorThroughLibSerialPort() throws {
+        // The emulator puts the testbed's /dev/ttyUSB0 link on its own PTY.
+        let emulator = try Emulator(["--link", testbed.root + "/dev/ttyUSB0"])
+        let link = try openPort("/dev/ttyUSB0")
+        defer { link.close() }
+        XCTAssertTrue(link is SerialTransport, "got \(type(of: link))")
+        for id: UInt16 in [1, 2, 3] {
+            try link.write(Hello.request(id: id), deadline: .after(milliseconds: 2000))
+            XCTAssertEqual(try Hello.response(id: id, over: link, deadline: .after(milliseconds: 2000)),
+                           Hello.expectedPayload)
+        }
+        withExtendedLifetime(emulator) {}
+    }
+
+    func testEmulatorUnplugIsDisconnectedThroughLibSerialPort() throws {
+        let emulator = try Emulator(["--link", testbed.root + "/dev/ttyUSB0", "--fault", "unplug-after seconds=0.5"])
+        let link = try SerialTransport(path: "/dev/ttyUSB0")
+        let started = ContinuousClock.now
+        XCTAssertLinkError(.disconnected(port: "/dev/ttyUSB0")) {
+            while true { _ = try link.read(maxCount: 64, deadline: .after(milliseconds: 5000)) }
+        }
+        XCTAssertLessThan(started.duration(to: .now), .seconds(4))
+        withExtendedLifetime(emulator) {}
     }
 }

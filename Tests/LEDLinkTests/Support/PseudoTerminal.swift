@@ -117,3 +117,19 @@ func assertEveryBytePassesBothWays(_ link: any Transport, device: PseudoTerminal
     }
     XCTAssertEqual(got, all.reversed(), "device to host", file: file, line: line)
 }
+
+/// The device goes away while a read waits on a long deadline: the read must end with
+/// `.disconnected` soon after, not at its deadline, and so must a later write.
+func assertUnplugMidReadIsDisconnected(_ link: any Transport, unplug: @escaping @Sendable () -> Void,
+                                       file: StaticString = #filePath, line: UInt = #line) {
+    after(milliseconds: 100, unplug)
+    let started = ContinuousClock.now
+    XCTAssertLinkError(.disconnected(port: link.portName), file: file, line: line) {
+        try link.read(maxCount: 16, deadline: .after(milliseconds: 5000))
+    }
+    XCTAssertLessThan(started.duration(to: .now), .seconds(4),
+                      "waited for the deadline instead of seeing the unplug", file: file, line: line)
+    XCTAssertLinkError(.disconnected(port: link.portName), file: file, line: line) {
+        try link.write([1, 2, 3], deadline: .after(milliseconds: 500))
+    }
+}
