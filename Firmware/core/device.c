@@ -37,6 +37,30 @@ static void make_serial(char *dst, size_t capacity, const char *prefix, ls_rng *
     copy_string(dst + n, digits, capacity - n);
 }
 
+/* Faults built by code rather than ls_fault_parse are checked here as well. */
+static int fault_fits(const ls_fault *f, const ls_geometry *g)
+{
+    if (f->kind >= LS_FAULT_KIND_COUNT || f->cabinet >= ls_geometry_cabinets(g)) return 0;
+    switch (f->kind) {
+    case LS_FAULT_DEAD_LED:
+    case LS_FAULT_STUCK_LED:
+    case LS_FAULT_DIM_LED:
+    case LS_FAULT_DEAD_ROW:
+    case LS_FAULT_DEAD_COLUMN:
+        return f->x0 <= f->x1 && f->y0 <= f->y1 && f->x1 < ls_geometry_cabinet_width(g) &&
+               f->y1 < ls_geometry_cabinet_height(g) && f->level <= 100 && f->channels <= 7;
+    case LS_FAULT_DEAD_MODULE:
+    case LS_FAULT_CHAIN_BREAK:
+    case LS_FAULT_CALIBRATION_MISMATCH:
+        return f->module < (uint32_t)g->modules_x * g->modules_y;
+    case LS_FAULT_MISSING_IC:
+        return f->module < (uint32_t)g->modules_x * g->modules_y &&
+               f->ic < ls_geometry_ics_per_module(g);
+    default:
+        return 1;
+    }
+}
+
 static int fail(char *error, size_t size, const char *text)
 {
     copy_string(error, text, size);
@@ -66,8 +90,8 @@ int ls_device_init(ls_device *d, const ls_device_config *config, const ls_fault 
     if (config->serial && strlen(config->serial) > LS_MAX_STRING)
         return fail(error, error_size, "serial longer than 64 bytes");
     for (size_t i = 0; i < fault_count; i++)
-        if (faults[i].kind >= LS_FAULT_KIND_COUNT || faults[i].cabinet >= cabinets)
-            return fail(error, error_size, "fault names a cabinet that does not exist");
+        if (!fault_fits(&faults[i], g))
+            return fail(error, error_size, "a fault lies outside the wall (cabinet, LED, module or IC)");
 
     memset(d, 0, sizeof *d);
     d->geometry = *g;
@@ -382,6 +406,7 @@ int ls_device_set_param(ls_device *d, uint8_t id, int32_t value)
     if (value < p->min || value > p->max) return LS_ST_OUT_OF_RANGE;
     if (id == LS_PARAM_SCAN_MODE && (value & (value - 1)) != 0) return LS_ST_OUT_OF_RANGE;
     d->params[id] = value;
+    d->display_version++;
     return LS_ST_OK;
 }
 
@@ -410,11 +435,14 @@ int ls_device_show_pattern(ls_device *d, uint8_t pattern, uint16_t argument, uin
     default:
         return LS_ST_BAD_ARGUMENT;
     }
+    d->display_version++;
     d->pattern = pattern;
     d->pattern_argument = argument;
     *effective = argument;
     return LS_ST_OK;
 }
+
+uint32_t ls_device_display_version(const ls_device *d) { return d->display_version; }
 
 uint8_t ls_device_pattern(const ls_device *d, uint16_t *argument)
 {
@@ -464,6 +492,7 @@ uint32_t ls_device_uptime_seconds(const ls_device *d)
 void ls_device_boot(ls_device *d)
 {
     d->boot_ms = d->now_ms;
+    d->display_version++;
     d->pattern = LS_PATTERN_VIDEO;
     d->pattern_argument = 0;
     for (uint32_t c = 0; c < d->cabinet_count; c++) {

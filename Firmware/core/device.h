@@ -110,6 +110,9 @@ int ls_device_set_param(ls_device *device, uint8_t id, int32_t value);
 int ls_device_show_pattern(ls_device *device, uint8_t pattern, uint16_t argument,
                            uint16_t *effective);
 uint8_t ls_device_pattern(const ls_device *device, uint16_t *argument);
+/* Changes whenever the light of the wall may have changed (pattern, parameters, boot), so a
+ * host re-renders only then. */
+uint32_t ls_device_display_version(const ls_device *device);
 
 /* Event log. */
 uint32_t ls_device_event_count(const ls_device *device);

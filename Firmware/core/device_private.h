@@ -29,6 +29,7 @@ struct ls_device {
     ls_event events[LS_EVENT_LOG_SIZE];
     uint32_t event_start, event_count, next_sequence;
     uint64_t now_ms, boot_ms;
+    uint32_t display_version; /* changes whenever what the wall shows may have changed */
 };
 
 /* Checks the configuration and faults; returns 0 or -1 with a message. Does not boot. */

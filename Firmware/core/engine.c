@@ -485,6 +485,8 @@ uint32_t ls_engine_idle_ms(const ls_engine *e, uint64_t now_ms)
     return due <= now_ms ? 0u : (uint32_t)(due - now_ms);
 }
 
+void ls_engine_link_reset(ls_engine *e) { e->decoder.length = 0; }
+
 ls_device *ls_engine_device(ls_engine *e) { return &e->device; }
 
 ls_engine_stats ls_engine_statistics(const ls_engine *e)

@@ -51,6 +51,9 @@ void ls_engine_tick(ls_engine *engine, uint64_t now_ms);
 /* Milliseconds until the engine next needs a tick (for poll timeouts). */
 uint32_t ls_engine_idle_ms(const ls_engine *engine, uint64_t now_ms);
 
+/* The link was re-established (a new client, a UART break): forget any partial frame. */
+void ls_engine_link_reset(ls_engine *engine);
+
 ls_device *ls_engine_device(ls_engine *engine);
 ls_engine_stats ls_engine_statistics(const ls_engine *engine);
 

@@ -34,6 +34,9 @@ static const char usage[] =
     "  --fault SPEC         inject one fault, repeatable, e.g.\n"
     "                       --fault 'dead-led cabinet=0 x=10 y=5 channel=red'\n"
     "  --faults FILE        inject one fault per line of FILE (# starts a comment)\n"
+    "Optical truth:\n"
+    "  --frame-out FILE     keep FILE (binary PPM, one pixel per LED, seen from the front)\n"
+    "                       showing what the wall emits; rewritten when it changes\n"
     "  --mode controller    the device to emulate: `controller` (default) or `widget`, a\n"
     "                       USB-Pro DMX/RDM widget with LED drivers (--mode widget --help)\n"
     "  --help               show this help\n"
@@ -107,7 +110,33 @@ static int load_fault_file(fault_list *list, const char *path, const ls_geometry
 typedef struct {
     ls_engine *engine;
     serve *port;
+    const char *frame_path;
+    uint32_t frame_version;
+    int frame_written;
 } emulator;
+
+/* Writes the wall's light as a binary PPM, via a temporary file so readers never see half. */
+static void write_frame(emulator *emu)
+{
+    const ls_device *d = ls_engine_device(emu->engine);
+    uint32_t version = ls_device_display_version(d);
+    if (emu->frame_written && version == emu->frame_version) return;
+    uint32_t width = ls_device_wall_width(d), height = ls_device_wall_height(d);
+    size_t size = (size_t)width * height * 3u;
+    uint8_t *rgb = malloc(size);
+    char temporary[4096];
+    snprintf(temporary, sizeof temporary, "%s.tmp", emu->frame_path);
+    FILE *file = rgb ? fopen(temporary, "wb") : NULL;
+    int ok = file != NULL && ls_device_render(d, rgb, (size_t)width * 3u, size) == 0 &&
+             fprintf(file, "P6\n%u %u\n255\n", width, height) > 0 &&
+             fwrite(rgb, 1, size, file) == size;
+    if (file && fclose(file) != 0) ok = 0;
+    if (ok && rename(temporary, emu->frame_path) != 0) ok = 0;
+    if (!ok) fprintf(stderr, "ledsentry-emu: cannot write --frame-out %s: %s\n", emu->frame_path, strerror(errno));
+    free(rgb);
+    emu->frame_version = version;
+    emu->frame_written = 1;
+}
 
 static void engine_output(void *context, const uint8_t *bytes, size_t count)
 {
@@ -116,11 +145,20 @@ static void engine_output(void *context, const uint8_t *bytes, size_t count)
 }
 static void on_receive(void *context, const uint8_t *bytes, size_t count, uint64_t now_ms)
 {
-    ls_engine_receive(((emulator *)context)->engine, bytes, count, now_ms);
+    emulator *emu = context;
+    ls_engine_receive(emu->engine, bytes, count, now_ms);
+    if (emu->frame_path) write_frame(emu);
 }
 static void on_tick(void *context, uint64_t now_ms)
 {
-    ls_engine_tick(((emulator *)context)->engine, now_ms);
+    emulator *emu = context;
+    ls_engine_tick(emu->engine, now_ms);
+    if (emu->frame_path) write_frame(emu);
+}
+static void on_connect(void *context, uint64_t now_ms)
+{
+    (void)now_ms;
+    ls_engine_link_reset(((emulator *)context)->engine);
 }
 static uint32_t on_idle(void *context, uint64_t now_ms)
 {
@@ -132,7 +170,7 @@ int main(int argc, char **argv)
     ls_geometry geometry = {2, 2, 2, 2, 64, 32};
     ls_device_config config = {geometry, 1, NULL, NULL};
     serve_options port = {0};
-    const char *fault_file = NULL;
+    const char *fault_file = NULL, *frame_path = NULL;
     const char *specs[LS_MAX_FAULTS];
     size_t spec_count = 0;
 
@@ -150,7 +188,8 @@ int main(int argc, char **argv)
             if (strncmp(flag, "--", 2) != 0) return usage_error("unexpected argument", flag);
             static const char *const known[] = {"--cabinets", "--modules", "--module-size",
                                                 "--seed", "--faults", "--fault", "--model",
-                                                "--serial", "--link", "--socket", "--mode"};
+                                                "--serial", "--link", "--socket", "--mode",
+                                                "--frame-out"};
             for (size_t k = 0; k < sizeof known / sizeof known[0]; k++)
                 if (strcmp(flag, known[k]) == 0) return usage_error("missing value for", flag);
             return usage_error("unknown option", flag);
@@ -192,6 +231,8 @@ int main(int argc, char **argv)
             port.link_path = value;
         } else if (strcmp(flag, "--socket") == 0) {
             port.socket_path = value;
+        } else if (strcmp(flag, "--frame-out") == 0) {
+            frame_path = value;
         } else if (strcmp(flag, "--mode") == 0) {
             if (strcmp(value, "controller") != 0)
                 return usage_error("unknown --mode (known: controller, widget)", value);
@@ -228,6 +269,7 @@ int main(int argc, char **argv)
     port.seed = config.seed;
 
     static emulator emu;
+    emu.frame_path = frame_path;
     emu.engine = ls_engine_create(&config, faults.faults, faults.count, engine_output, &emu,
                                   serve_now_ms(), error, sizeof error);
     if (!emu.engine) return usage_error("bad configuration", error);
@@ -240,7 +282,7 @@ int main(int argc, char **argv)
             geometry.cabinet_columns, geometry.cabinet_rows, geometry.modules_x, geometry.modules_y,
             geometry.module_width, geometry.module_height, (unsigned long long)config.seed,
             faults.count);
-    serve_handler handler = {&emu, on_receive, on_tick, on_idle, NULL};
+    serve_handler handler = {&emu, on_receive, on_tick, on_idle, on_connect};
     int status = serve_run(emu.port, &handler);
     serve_close(emu.port);
     ls_engine_destroy(emu.engine);

@@ -128,6 +128,12 @@ serve *serve_open(const serve_options *options, char *error, size_t error_size)
         snprintf(error, error_size, "out of memory");
         return NULL;
     }
+    /* Handlers first, so a signal during start-up still removes what we create. */
+    struct sigaction action = {0};
+    action.sa_handler = on_signal;
+    sigaction(SIGTERM, &action, NULL);
+    sigaction(SIGINT, &action, NULL);
+    signal(SIGPIPE, SIG_IGN);
     s->options = *options;
     s->master = s->slave = s->listener = s->client = -1;
     s->rng.state = options->seed ^ 0x6C696E6B6C696E6Bull; /* its own stream, apart from the device's */
@@ -212,12 +218,6 @@ static void drop_client(serve *s)
 
 int serve_run(serve *s, const serve_handler *h)
 {
-    struct sigaction action = {0};
-    action.sa_handler = on_signal;
-    sigaction(SIGTERM, &action, NULL);
-    sigaction(SIGINT, &action, NULL);
-    signal(SIGPIPE, SIG_IGN);
-
     uint8_t buffer[4096];
     while (!stop_requested) {
         uint64_t now = serve_now_ms();

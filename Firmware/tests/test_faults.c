@@ -493,3 +493,27 @@ TEST(later_fault_overrides_earlier_on_same_channel)
              LS_CH_OPEN | LS_CH_OPEN << 2 | LS_CH_OPEN << 4);
     harness_stop(&h);
 }
+
+TEST(hand_built_faults_outside_the_wall_are_refused)
+{
+    ls_device_config config = {harness_default_geometry(), 1, NULL, NULL};
+    static const ls_fault bad[] = {
+        {LS_FAULT_MISSING_IC, 0, 0, 0, 0, 0, 0, 0, 0, 300, 0, 0, 0, 0},  /* IC 300 of 12 */
+        {LS_FAULT_DEAD_LED, 0, 0, 0, 128, 0, 7, 0, 0, 0, 0, 0, 0, 0},    /* x 128 of 0..127 */
+        {LS_FAULT_DEAD_MODULE, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},   /* cabinet 4 of 0..3 */
+        {LS_FAULT_CHAIN_BREAK, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 0, 0},   /* module 4 of 0..3 */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char error[128] = "";
+        ls_engine *e = ls_engine_create(&config, &bad[i], 1, NULL, NULL, 0, error, sizeof error);
+        CHECK(e == NULL);
+        CHECK(strstr(error, "outside the wall") != NULL);
+        ls_engine_destroy(e);
+    }
+    /* and the pool is not leaked by refusals */
+    for (int i = 0; i < LS_ENGINE_POOL + 2; i++) {
+        harness_start(&h, NULL, 1, NULL);
+        CHECK(h.engine != NULL);
+        harness_stop(&h);
+    }
+}
