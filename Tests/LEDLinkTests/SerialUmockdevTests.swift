@@ -39,7 +39,26 @@ final class SerialUmockdevTests: XCTestCase {
     func testTrafficBothWaysThroughLibSerialPort() throws {
         let link = try SerialTransport(path: "/dev/ttyUSB0")
         defer { link.close() }
+        XCTAssertEqual(link.info, Self.adapter)
         try assertEveryBytePassesBothWays(link, device: device)
+    }
+
+    func testWritesPassAWaitingRead() throws {
+        let link = try SerialTransport(path: "/dev/ttyUSB0")
+        let device = self.device!
+        try assertWritesPassAWaitingRead(link, request: [1, 2, 3], reply: [4, 5]) {
+            XCTAssertEqual(device.receive(count: 3), [1, 2, 3])
+            device.send([4, 5])
+        }
+    }
+
+    func testDiscardInputDropsWhatWasNotRead() throws {
+        let link = try SerialTransport(path: "/dev/ttyUSB0")
+        device.send([9, 9, 9])
+        usleep(50_000)
+        try link.discardInput()
+        device.send([7])
+        XCTAssertEqual(try link.read(maxCount: 16, deadline: .after(milliseconds: 1000)), [7])
     }
 
     func testOpenByUSBSerialNumberPicksLibSerialPort() throws {
@@ -67,6 +86,18 @@ final class SerialUmockdevTests: XCTestCase {
         }
         let waited = started.duration(to: .now)
         XCTAssertGreaterThanOrEqual(waited, .milliseconds(200))
+        XCTAssertLessThan(waited, .seconds(3))
+    }
+
+    func testWriteIntoAFullQueueTimesOutAtItsDeadline() throws {
+        // Nobody reads the device side: the PTY's buffer fills and the write must give up.
+        let link = try SerialTransport(path: "/dev/ttyUSB0")
+        let started = ContinuousClock.now
+        XCTAssertLinkError(.timedOut(port: "/dev/ttyUSB0", operation: "write")) {
+            try link.write([UInt8](repeating: 0x55, count: 1 << 20), deadline: .after(milliseconds: 300))
+        }
+        let waited = started.duration(to: .now)
+        XCTAssertGreaterThanOrEqual(waited, .milliseconds(300))
         XCTAssertLessThan(waited, .seconds(3))
     }
 
@@ -105,5 +136,26 @@ final class SerialUmockdevTests: XCTestCase {
         }
         XCTAssertLessThan(started.duration(to: .now), .seconds(4))
         withExtendedLifetime(emulator) {}
+    }
+}
+
+/// The same adapter without the modem-lines shim: libserialport 0.1.1 cannot open a PTY
+/// (its sp_open reads the modem lines, which a PTY lacks), and `openPort` falls back to
+/// termios for it. This is the fact the two serial backends exist for.
+final class SerialUmockdevWithoutShimTests: XCTestCase {
+    func testLibSerialPortRefusesAPTYAndOpenPortFallsBackToTermios() throws {
+        let testbed = try Testbed.current()
+        guard !(ProcessInfo.processInfo.environment["LD_PRELOAD"] ?? "").contains("modem-lines-shim") else {
+            throw TestbedMisconfigured(message: "this class must run without the modem-lines shim")
+        }
+        let device = try PseudoTerminal()
+        try testbed.point("/dev/ttyUSB0", at: device.devicePath)
+        XCTAssertLinkError(.system(port: "/dev/ttyUSB0", operation: "open", code: ENOTTY, message: errnoMessage(ENOTTY))) {
+            try SerialTransport(path: "/dev/ttyUSB0")
+        }
+        let link = try openPort("/dev/ttyUSB0")
+        defer { link.close() }
+        XCTAssertTrue(link is TermiosTransport, "got \(type(of: link))")
+        try assertEveryBytePassesBothWays(link, device: device)
     }
 }

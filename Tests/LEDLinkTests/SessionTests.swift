@@ -75,11 +75,12 @@ final class SessionTests: XCTestCase {
         _ = try recorder.read(maxCount: 3, deadline: .after(milliseconds: 500))
         recorder.close()
         let lines = try String(contentsOfFile: sessionPath, encoding: .utf8).split(separator: "\n")
-        XCTAssertEqual(lines.count, 4)
+        XCTAssertEqual(lines.count, 5)
         XCTAssertEqual(lines[0], "# ledsentry link session v1")
         XCTAssertEqual(lines[1], "# port: \(pty.devicePath)")
-        XCTAssertNotNil(lines[2].wholeMatch(of: /\d+\.\d{6} > a5 5a/), String(lines[2]))
-        XCTAssertNotNil(lines[3].wholeMatch(of: /\d+\.\d{6} < 5a a5 00/), String(lines[3]))
+        XCTAssertNotNil(lines[2].wholeMatch(of: /# started: 20\d\d-\d\d-\d\dT\d\d:\d\d:\d\dZ/), String(lines[2]))
+        XCTAssertNotNil(lines[3].wholeMatch(of: /\d+\.\d{6} > a5 5a/), String(lines[3]))
+        XCTAssertNotNil(lines[4].wholeMatch(of: /\d+\.\d{6} < 5a a5 00/), String(lines[4]))
     }
 
     func testReplayRejectsARequestItNeverSaw() throws {
@@ -111,6 +112,9 @@ final class SessionTests: XCTestCase {
             ("# c\nsoon > a5", "fixture line 2: expected '<seconds> <marker> ...'"),
             ("0.1 >", "fixture line 1: no bytes after the direction marker"),
             ("0.1 ! melted", "fixture line 1: unknown event 'melted'"),
+            // Found by Tests/Fuzz/SessionRecordFuzz.swift: times that cannot be written back.
+            ("inf > a5", "fixture line 1: expected '<seconds> <marker> ...'"),
+            ("66666666666666666666 > a5", "fixture line 1: expected '<seconds> <marker> ...'"),
         ]
         for (text, message) in cases {
             XCTAssertLinkError(.invalidArgument(message)) { try ReplayTransport(sessionText: text, name: "fixture") }
@@ -132,5 +136,25 @@ final class SessionTests: XCTestCase {
         XCTAssertEqual(lines, ["0.000000 > a5 5a 01", "1.500000 < 00 ff", "12.000001 ! timeout read",
                                "13.000000 ! discard", "14.250000 ! disconnected"])
         XCTAssertEqual(try lines.map { try SessionRecord(parsing: $0[...]) }, records)
+    }
+
+    /// A session recorded from the emulator (Tests/Fixtures/ledsentry-emu), kept as a golden
+    /// file: the format must stay readable, and requests match by bytes, not by order.
+    func testCommittedEmulatorSessionReplays() throws {
+        let fixture = Emulator.repositoryRoot.appendingPathComponent("Tests/Fixtures/ledsentry-emu/hello-twice.session")
+        let replay = try ReplayTransport(sessionPath: fixture.path)
+        XCTAssertEqual(replay.portName, "replay of /dev/pts/2 from \(fixture.path)")
+        for id: UInt16 in [2, 1] {
+            try replay.write(Hello.request(id: id), deadline: .after(milliseconds: 10))
+            XCTAssertEqual(try Hello.response(id: id, over: replay, deadline: .after(milliseconds: 10)),
+                           Hello.expectedPayload)
+        }
+        XCTAssertLinkError(.timedOut(port: replay.portName, operation: "read")) {
+            try replay.read(maxCount: 64, deadline: .after(milliseconds: 10))
+        }
+        XCTAssertLinkError(.unsupported("\(replay.portName): the recorded session has no (more) answers to the "
+                                        + "request \(hexString(Hello.request(id: 3)))")) {
+            try replay.write(Hello.request(id: 3), deadline: .after(milliseconds: 10))
+        }
     }
 }

@@ -9,6 +9,7 @@ final class TermiosTransportTests: XCTestCase {
         let pty = try PseudoTerminal()
         let link = try TermiosTransport(path: pty.devicePath)
         defer { link.close() }
+        XCTAssertEqual(link.info.transport, .virtual)
         try assertEveryBytePassesBothWays(link, device: pty)
     }
 
@@ -49,6 +50,15 @@ final class TermiosTransportTests: XCTestCase {
         let pty = try PseudoTerminal()
         let link = try TermiosTransport(path: pty.devicePath)
         assertUnplugMidReadIsDisconnected(link) { pty.unplug() }
+    }
+
+    func testWritesPassAWaitingRead() throws {
+        let pty = try PseudoTerminal()
+        let link = try TermiosTransport(path: pty.devicePath)
+        try assertWritesPassAWaitingRead(link, request: [1, 2, 3], reply: [4, 5]) {
+            XCTAssertEqual(pty.receive(count: 3), [1, 2, 3])
+            pty.send([4, 5])
+        }
     }
 
     func testDiscardInputDropsWhatWasNotRead() throws {

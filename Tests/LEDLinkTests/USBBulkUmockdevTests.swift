@@ -23,6 +23,17 @@ final class USBBulkEchoTests: XCTestCase {
         XCTAssertEqual(try USBBulkTransport.list(vendorID: 0x1209, productID: 0x0001), [])
     }
 
+    func testControllerPortsListTheUSBControllerAsAnOpenableSpec() throws {
+        let listed = try listControllerPorts().filter { $0.path.hasPrefix("usb:") }
+        XCTAssertEqual(listed, [PortInfo(
+            path: "usb:1209:4c53:LSC-0001", summary: "LEDSentry Display Controller - LSC-0001",
+            transport: .usb(vid: 0x1209, pid: 0x4C53, serial: "LSC-0001", manufacturer: "LEDSentry",
+                            product: "LEDSentry Display Controller"))])
+        let link = try openPort(listed[0].path)
+        defer { link.close() }
+        XCTAssertTrue(link is USBBulkTransport)
+    }
+
     func testBulkRoundTripCarriesEveryByte() throws {
         let link = try USBBulkTransport()
         defer { link.close() }
@@ -35,6 +46,13 @@ final class USBBulkEchoTests: XCTestCase {
             got += try link.read(maxCount: 1000, deadline: .after(milliseconds: 5000))
         }
         XCTAssertEqual(got, sent)
+    }
+
+    func testWritesPassAWaitingRead() throws {
+        let link = try USBBulkTransport()
+        defer { link.close() }
+        // The echo answers by itself.
+        try assertWritesPassAWaitingRead(link, request: [1, 2, 3], reply: [1, 2, 3]) {}
     }
 
     func testReadTimesOutAtItsDeadline() throws {
@@ -122,5 +140,22 @@ final class USBBulkEmulatorTests: XCTestCase {
         XCTAssertEqual(replay.portName, "replay of usb 1209:4c53 serial LSC-0001 from \(session)")
         try replay.write(Hello.request(id: 42), deadline: .after(milliseconds: 100))
         XCTAssertEqual(try Hello.response(id: 42, over: replay, deadline: .after(milliseconds: 100)), live)
+    }
+}
+
+/// The emulator unplugs itself (`--fault 'unplug-after seconds=1'`): the bridge sees its
+/// socket close and the USB device vanishes, mid-read.
+final class USBBulkEmulatorUnplugTests: XCTestCase {
+    func testEmulatorUnplugEndsAReadWithDisconnected() throws {
+        _ = try USBBridge.current(.emulator)
+        let link = try USBBulkTransport()
+        defer { link.close() }
+        try link.write(Hello.request(id: 1), deadline: .after(milliseconds: 2000))
+        XCTAssertEqual(try Hello.response(id: 1, over: link, deadline: .after(milliseconds: 2000)), Hello.expectedPayload)
+        let started = ContinuousClock.now
+        XCTAssertLinkError(.disconnected(port: link.portName)) {
+            while true { _ = try link.read(maxCount: 64, deadline: .after(milliseconds: 8000)) }
+        }
+        XCTAssertLessThan(started.duration(to: .now), .seconds(6))
     }
 }

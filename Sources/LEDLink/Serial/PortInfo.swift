@@ -1,4 +1,7 @@
 import CLibSerialPort
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A serial port as the system lists it, with what its bus says about the device behind it.
 public struct PortInfo: Equatable, Sendable, CustomStringConvertible {
@@ -51,7 +54,10 @@ func hex4(_ value: UInt16) -> String {
 /// path. Pseudo-terminals are not listed: nothing in /sys describes them.
 public func listPorts() throws(LinkError) -> [PortInfo] {
     var list: UnsafeMutablePointer<OpaquePointer?>?
-    try SerialPortHandle.check(sp_list_ports(&list), port: "/sys/class/tty", operation: "list ports")
+    let result = sp_list_ports(&list)
+    // No /sys/class/tty at all (containers, sandboxes): no serial ports, not an error.
+    if result == SP_ERR_FAIL, sp_last_error_code() == ENOENT { return [] }
+    try SerialPortHandle.check(result, port: "/sys/class/tty", operation: "list ports")
     guard let list else { return [] }
     defer { sp_free_port_list(list) }
     var ports: [PortInfo] = []
@@ -61,6 +67,19 @@ public func listPorts() throws(LinkError) -> [PortInfo] {
         index += 1
     }
     return ports.sorted { $0.path < $1.path }
+}
+
+/// Every port a controller may be on: the serial ports (`listPorts()`) and the LEDSentry
+/// controllers on USB bulk, whose `path` is the spec `openPort` takes
+/// (`usb:1209:4c53:SERIAL`, or `usb:1209:4c53` for one without a serial number).
+public func listControllerPorts() throws(LinkError) -> [PortInfo] {
+    let usb = try USBBulkTransport.list().map { device in
+        PortInfo(path: "usb:\(hex4(device.vendorID)):\(hex4(device.productID))" + (device.serial.map { ":\($0)" } ?? ""),
+                 summary: [device.product ?? "USB controller", device.serial].compactMap { $0 }.joined(separator: " - "),
+                 transport: .usb(vid: device.vendorID, pid: device.productID, serial: device.serial,
+                                 manufacturer: device.manufacturer, product: device.product))
+    }
+    return try listPorts() + usb
 }
 
 /// Reads one `sp_port`'s metadata.

@@ -24,9 +24,7 @@ struct SerialPortHandle {
         guard baudRate > 0, baudRate <= Int(Int32.max) else {
             throw .invalidArgument("baud rate \(baudRate)")
         }
-        do {
-            try Self.check(sp_open(port, SP_MODE_READ_WRITE), port: name, operation: "open", opening: true)
-        }
+        try Self.check(sp_open(port, SP_MODE_READ_WRITE), port: name, operation: "open", opening: true)
         do {
             try Self.check(sp_set_baudrate(port, Int32(baudRate)), port: name, operation: "set baud rate")
             try Self.check(sp_set_bits(port, 8), port: name, operation: "set data bits")
@@ -78,6 +76,8 @@ struct SerialPortHandle {
                 ? sp_blocking_write(port, raw.baseAddress, raw.count, UInt32(timeoutMilliseconds))
                 : sp_nonblocking_write(port, raw.baseAddress, raw.count)
         }
+        // 0.1.1's non-blocking write reports a full output queue as a failure (EAGAIN).
+        if result == SP_ERR_FAIL, sp_last_error_code() == EAGAIN { return 0 }
         return Int(try Self.check(result, port: name, operation: "write"))
     }
 

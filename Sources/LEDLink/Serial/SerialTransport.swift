@@ -10,6 +10,8 @@ import Synchronization
 /// waits are cut into short slices and the port is probed between them.
 public final class SerialTransport: Transport, Sendable {
     public let portName: String
+    /// What libserialport knows about the port (for USB adapters: VID:PID, serial, ...).
+    public let info: PortInfo
     private let handle: Mutex<SerialPortHandle?>
 
     /// Longest single wait inside libserialport; bounds how late an unplug is noticed.
@@ -25,6 +27,7 @@ public final class SerialTransport: Transport, Sendable {
             throw error
         }
         portName = path
+        info = portInfo(port.port)
         handle = Mutex(port)
     }
 

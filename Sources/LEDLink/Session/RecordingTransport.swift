@@ -28,7 +28,8 @@ public final class RecordingTransport: Transport {
         self.inner = inner
         self.sessionPath = sessionPath
         sink = Mutex(Sink(fd: fd, started: .now))
-        try append(SessionRecord.header + "\n" + SessionRecord.portPrefix + inner.portName)
+        try append([SessionRecord.header, SessionRecord.portPrefix + inner.portName,
+                    SessionRecord.startedPrefix + SessionRecord.utcTimestamp()].joined(separator: "\n"))
     }
 
     public func write(_ bytes: [UInt8], deadline: Deadline) throws(LinkError) {

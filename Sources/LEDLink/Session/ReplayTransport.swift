@@ -7,7 +7,9 @@ import Glibc
 /// canonical form: the same request id, flags and payload); the device's answers recorded
 /// after it are returned by later reads. The same request may occur several times; its
 /// answers are handed out in recorded order. A request the session never saw is an error
-/// naming its bytes. Replay is instant: recorded times are kept for evidence, not paced.
+/// naming its bytes. Recorded timeouts and discards apply until the next request; unread
+/// bytes stay queued, and after a recorded disconnect everything says `.disconnected`.
+/// Replay is instant: recorded times are kept for evidence, not paced.
 public final class ReplayTransport: Transport {
     public let portName: String
 
@@ -85,7 +87,13 @@ public final class ReplayTransport: Transport {
     }
 
     public func write(_ bytes: [UInt8], deadline: Deadline) throws(LinkError) {
-        guard !closed else { throw .disconnected(port: portName) }
+        guard !closed, !pending.contains(.disconnected) else { throw .disconnected(port: portName) }
+        // Recorded silences and discards were observations before this request; only
+        // bytes the host never read stay queued, as in a real receive buffer.
+        pending.removeAll { answer in
+            if case .bytes = answer { return false }
+            return true
+        }
         written += bytes
         if var queue = exchanges[written], !queue.isEmpty {
             pending += queue.removeFirst()

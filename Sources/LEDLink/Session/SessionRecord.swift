@@ -1,8 +1,13 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// One line of a recorded link session, declared once: parsed by `init(parsing:)` and
 /// written by `serialize()`. A session file looks like
 ///
 ///     # ledsentry link session v1
 ///     # port: /dev/ttyUSB0
+///     # started: 2026-11-25T08:00:00Z
 ///     0.000000 > a5 5a 01 00 01 00 01 00 00 00 7d 3c 8f 21
 ///     0.004210 < a5 5a 01 01 01 00 01 00 0c 00 ...
 ///     1.004400 ! timeout read
@@ -29,6 +34,17 @@ public struct SessionRecord: Equatable, Sendable {
 
     public static let header = "# ledsentry link session v1"
     static let portPrefix = "# port: "
+    static let startedPrefix = "# started: "
+
+    /// Now as UTC ISO 8601 to the second, e.g. 2026-11-25T08:00:00Z: when a session began.
+    static func utcTimestamp() -> String {
+        var seconds = time(nil)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T"
+            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
+    }
 
     public func serialize() -> String {
         let time = Self.format(seconds)
@@ -44,7 +60,8 @@ public struct SessionRecord: Equatable, Sendable {
     /// Parses one non-comment line; the error names what is wrong with it.
     public init(parsing line: Substring) throws(SessionFormatError) {
         let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-        guard fields.count >= 2, let seconds = Double(fields[0]), seconds >= 0 else {
+        // Finite and below ~31 years, so it always formats back (no inf, nan or 1e300).
+        guard fields.count >= 2, let seconds = Double(fields[0]), seconds >= 0, seconds < 1e9 else {
             throw SessionFormatError("expected '<seconds> <marker> ...'")
         }
         self.seconds = seconds

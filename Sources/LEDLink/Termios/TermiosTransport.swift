@@ -10,6 +10,8 @@ import Synchronization
 /// from POLLHUP, EIO or a zero-length read; never as a hang.
 public final class TermiosTransport: Transport, Sendable {
     public let portName: String
+    /// A termios port has no bus metadata: always `.virtual` (PTY, socat) as far as we know.
+    public let info: PortInfo
     /// nil once closed.
     private let descriptor: Mutex<TerminalDescriptor?>
 
@@ -24,6 +26,7 @@ public final class TermiosTransport: Transport, Sendable {
             throw error
         }
         portName = path
+        info = PortInfo(path: path, summary: "terminal (termios)", transport: .virtual)
         descriptor = Mutex(opened)
     }
 

@@ -14,12 +14,14 @@ public final class USBBulkTransport: Transport, Sendable {
     public let portName: String
     public let device: USBDeviceInfo
 
-    private struct State {
-        let usb: USBDeviceHandle
-        /// Bytes from an IN transfer beyond what the caller asked for.
-        var received: [UInt8] = []
-    }
-    private let state: Mutex<State?>
+    /// Reads and writes run on their own endpoints, so each direction has its own lock
+    /// (a reader waiting for an event never holds up a request). Each lock is held for
+    /// its transfer; `close` takes both, so the handle is never closed under a transfer.
+    private let usb: USBDeviceHandle
+    /// Bytes from an IN transfer beyond what the caller asked for; nil once closed.
+    private let reading = Mutex<[UInt8]?>([])
+    /// false once closed.
+    private let writing = Mutex(true)
 
     /// Size of each IN transfer: a multiple of every bulk packet size, so a device's
     /// full packet never overflows the buffer, whatever `maxCount` a caller asks for.
@@ -36,7 +38,7 @@ public final class USBBulkTransport: Transport, Sendable {
         guard let info = usb.info else { throw .notFound(port: wanted) }
         device = info
         portName = info.portName
-        state = Mutex(State(usb: usb))
+        self.usb = usb
     }
 
     /// The devices with this VID:PID that libusb sees.
@@ -47,32 +49,34 @@ public final class USBBulkTransport: Transport, Sendable {
 
     public func read(maxCount: Int, deadline: Deadline) throws(LinkError) -> [UInt8] {
         guard maxCount > 0 else { throw .invalidArgument("read of \(maxCount) bytes") }
-        return try state.withLock { (state: inout State?) throws(LinkError) -> [UInt8] in
-            guard var open = state else { throw LinkError.disconnected(port: portName) }
-            defer { state = open }
-            while open.received.isEmpty {
+        return try reading.withLock { (buffer: inout [UInt8]?) throws(LinkError) -> [UInt8] in
+            guard var received = buffer else { throw LinkError.disconnected(port: portName) }
+            defer { buffer = received }
+            while received.isEmpty {
                 // libusb reads a timeout of 0 as "forever": a passed deadline still polls 1 ms.
                 let timeout = UInt32(max(deadline.remainingMilliseconds, 1))
-                let (bytes, result) = open.usb.bulkIn(maxCount: Self.transferSize, timeoutMilliseconds: timeout)
-                open.received += bytes
-                if !open.received.isEmpty { break }
+                let (bytes, result) = usb.bulkIn(maxCount: Self.transferSize, timeoutMilliseconds: timeout)
+                received += bytes
+                if !received.isEmpty { break }
+                // libusb's own timer may fire a hair before our deadline: then wait on.
+                if result == LibUSBStatus.timeout.rawValue, !deadline.hasPassed { continue }
                 try LibUSBStatus.check(result, port: portName, operation: "read")
                 if deadline.hasPassed { throw LinkError.timedOut(port: portName, operation: "read") }
             }
-            let count = min(maxCount, open.received.count)
-            defer { open.received.removeFirst(count) }
-            return Array(open.received[..<count])
+            let count = min(maxCount, received.count)
+            defer { received.removeFirst(count) }
+            return Array(received[..<count])
         }
     }
 
     public func write(_ bytes: [UInt8], deadline: Deadline) throws(LinkError) {
-        try state.withLock { (state: inout State?) throws(LinkError) in
-            guard let open = state else { throw LinkError.disconnected(port: portName) }
+        try writing.withLock { (open: inout Bool) throws(LinkError) in
+            guard open else { throw LinkError.disconnected(port: portName) }
             var sent = 0
             while sent < bytes.count {
                 let remaining = deadline.remainingMilliseconds
                 if remaining == 0 { throw LinkError.timedOut(port: portName, operation: "write") }
-                let (moved, result) = open.usb.bulkOut(bytes[sent...], timeoutMilliseconds: UInt32(remaining))
+                let (moved, result) = usb.bulkOut(bytes[sent...], timeoutMilliseconds: UInt32(remaining))
                 sent += moved
                 if sent < bytes.count || result != 0 {
                     try LibUSBStatus.check(result, port: portName, operation: "write")
@@ -83,12 +87,11 @@ public final class USBBulkTransport: Transport, Sendable {
 
     /// Drops what was received and not read, and anything the device has already sent.
     public func discardInput() throws(LinkError) {
-        try state.withLock { (state: inout State?) throws(LinkError) in
-            guard var open = state else { throw LinkError.disconnected(port: portName) }
-            defer { state = open }
-            open.received = []
+        try reading.withLock { (buffer: inout [UInt8]?) throws(LinkError) in
+            guard buffer != nil else { throw LinkError.disconnected(port: portName) }
+            buffer = []
             for _ in 0..<16 {  // bounded: a device that never stops talking is not our loop's problem
-                let (bytes, result) = open.usb.bulkIn(maxCount: Self.transferSize, timeoutMilliseconds: 1)
+                let (bytes, result) = usb.bulkIn(maxCount: Self.transferSize, timeoutMilliseconds: 1)
                 if bytes.isEmpty {
                     if result == LibUSBStatus.timeout.rawValue { return }
                     try LibUSBStatus.check(result, port: portName, operation: "discard input")
@@ -99,9 +102,12 @@ public final class USBBulkTransport: Transport, Sendable {
     }
 
     public func close() {
-        state.withLock { state in
-            state?.usb.close()
-            state = nil
+        reading.withLock { buffer in
+            writing.withLock { open in
+                if open { usb.close() }
+                open = false
+                buffer = nil
+            }
         }
     }
 

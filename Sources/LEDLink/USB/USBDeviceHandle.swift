@@ -23,9 +23,12 @@ public struct USBDeviceInfo: Equatable, Sendable, CustomStringConvertible {
 }
 
 /// The one place that holds libusb pointers: a context, and once opened a device handle
-/// with its claimed interface. Everything above it is safe Swift. Not thread-safe on its
-/// own: its owner serialises.
-final class USBDeviceHandle {
+/// with its claimed interface. Everything above it is safe Swift.
+///
+/// Sendable by contract with its one owner, `USBBulkTransport`: after `open` only
+/// `bulkIn` and `bulkOut` run concurrently, on different endpoints, which libusb allows;
+/// `close` runs only while neither does.
+final class USBDeviceHandle: @unchecked Sendable {
     private let context: OpaquePointer
     private var handle: OpaquePointer?
     private(set) var interface: Int32 = 0

@@ -133,3 +133,30 @@ func assertUnplugMidReadIsDisconnected(_ link: any Transport, unplug: @escaping 
         try link.write([1, 2, 3], deadline: .after(milliseconds: 500))
     }
 }
+
+/// A read waiting on a long deadline (as a listener for device events does) must not hold
+/// up a write from another thread: `request` goes out at once, `answer` plays the device
+/// (it must make `reply` arrive), and the waiting read returns `reply`.
+func assertWritesPassAWaitingRead<Link: Transport & Sendable>(
+    _ link: Link, request: [UInt8], reply: [UInt8], answer: () -> Void,
+    file: StaticString = #filePath, line: UInt = #line
+) throws {
+    let outcome = ReadOutcome()
+    let done = DispatchSemaphore(value: 0)
+    Thread.detachNewThread {
+        outcome.bytes = Result { try link.read(maxCount: 64, deadline: .after(milliseconds: 4000)) }
+        done.signal()
+    }
+    usleep(100_000)  // the reader is now waiting
+    let started = ContinuousClock.now
+    try link.write(request, deadline: .after(milliseconds: 2000))
+    XCTAssertLessThan(started.duration(to: .now), .seconds(1), "the write waited for the read", file: file, line: line)
+    answer()
+    XCTAssertEqual(done.wait(timeout: .now() + 6), .success, "reader never returned", file: file, line: line)
+    XCTAssertEqual(try outcome.bytes?.get(), reply, file: file, line: line)
+}
+
+/// What a reader thread got; written before it signals, read after the wait.
+private final class ReadOutcome: @unchecked Sendable {
+    var bytes: Result<[UInt8], any Error>?
+}

@@ -29,3 +29,27 @@ struct Testbed {
         }
     }
 }
+
+/// A test class ran in the wrong testbed (a mistake in Tests/run-swift-tests): a failure.
+struct TestbedMisconfigured: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+}
+
+/// Fails unless this process lacks CAP_DAC_OVERRIDE (Tests/run-swift-tests runs permission
+/// tests under `setpriv --bounding-set=-dac_override,-dac_read_search`): as root with it,
+/// every permission check passes and nothing would be tested.
+func requireFilePermissionsApply() throws {
+    let probe = NSTemporaryDirectory() + "ledsentry-permission-probe-\(getpid())"
+    guard FileManager.default.createFile(atPath: probe, contents: Data([1]),
+                                         attributes: [.posixPermissions: 0o444]) else {
+        throw TestbedMisconfigured(message: "cannot create \(probe)")
+    }
+    defer { unlink(probe) }
+    let fd = open(probe, O_RDWR)
+    if fd >= 0 {
+        close(fd)
+        throw TestbedMisconfigured(message: "this process may write a read-only file (CAP_DAC_OVERRIDE): "
+                                   + "run it under setpriv --bounding-set=-dac_override,-dac_read_search")
+    }
+}

@@ -11,17 +11,21 @@ struct USBBridge {
 
     let pid: pid_t
 
-    /// The bridge, when this process runs under it in `mode`; a skip naming how these
-    /// tests are run when it does not.
-    static func current(_ mode: Mode) throws -> USBBridge {
+    /// The bridge, when this process runs under it in `mode` (with the device node
+    /// writable unless `accessDenied`); a skip naming how these tests are run when it does not.
+    static func current(_ mode: Mode, accessDenied: Bool = false) throws -> USBBridge {
         let environment = ProcessInfo.processInfo.environment
         guard let pidText = environment["LEDSENTRY_USB_BRIDGE_PID"], let pid = pid_t(pidText) else {
             throw XCTSkip("not inside the USB umockdev testbed: Tests/run-swift-tests runs this class under "
                           + "Tests/Support/umockdev/usb-bridge.py (see Docs/usb-and-serial.md)")
         }
         guard environment["LEDSENTRY_USB_BRIDGE_MODE"] == mode.rawValue else {
-            throw Misconfigured(message: "the USB bridge serves \(environment["LEDSENTRY_USB_BRIDGE_MODE"] ?? "?"), "
+            throw TestbedMisconfigured(message: "the USB bridge serves \(environment["LEDSENTRY_USB_BRIDGE_MODE"] ?? "?"), "
                                 + "this class needs --\(mode.rawValue)")
+        }
+        let access = accessDenied ? "denied" : "granted"
+        guard environment["LEDSENTRY_USB_BRIDGE_ACCESS"] == access else {
+            throw TestbedMisconfigured(message: "this class needs the USB bridge with access \(access)")
         }
         return USBBridge(pid: pid)
     }
@@ -32,10 +36,5 @@ struct USBBridge {
     func plugIn() {
         kill(pid, SIGUSR2)
         usleep(50_000)  // the bridge handles the signal on its own thread
-    }
-
-    struct Misconfigured: Error, CustomStringConvertible {
-        var message: String
-        var description: String { message }
     }
 }

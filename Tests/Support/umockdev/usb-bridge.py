@@ -9,11 +9,15 @@ URBs from it: the emulator's UNIX socket (`ledsentry-emu --socket`) or, with --e
 OUT bytes themselves. String descriptors (manufacturer, product, serial) come from the
 description's attributes.
 
-Signals to this process: SIGUSR1 unplugs the device (URBs in flight end with ESHUTDOWN,
+When the emulator's socket closes (it exited, or its unplug-after fault fired), the device
+is unplugged. Signals to this process: SIGUSR1 unplugs the device (URBs in flight end with ESHUTDOWN,
 further calls with ENODEV, as the kernel does), SIGUSR2 plugs it back in. The command gets
-LEDSENTRY_USB_BRIDGE_PID and LEDSENTRY_USB_BRIDGE_MODE (echo | emulator).
+LEDSENTRY_USB_BRIDGE_PID, LEDSENTRY_USB_BRIDGE_MODE (echo | emulator) and
+LEDSENTRY_USB_BRIDGE_ACCESS (granted | denied). With --deny-access the device node is made
+read-only, as on a machine without the udev rule (run the command without
+CAP_DAC_OVERRIDE, e.g. under `setpriv --bounding-set=-dac_override,-dac_read_search`).
 
-usage: usb-bridge.py --device FILE.umockdev (--echo | --emulator PATH [ARGS...] --) -- COMMAND...
+usage: usb-bridge.py --device FILE.umockdev [--deny-access] (--echo | --emulator PATH [ARGS...] --) -- COMMAND...
 Test code only; never part of the product.
 """
 import argparse
@@ -98,9 +102,10 @@ class Urb:
 class Stream:
     """The device's byte stream: the emulator's socket, or an echo of the OUT bytes."""
 
-    def __init__(self, socket_path, received):
+    def __init__(self, socket_path, received, ended):
         self.socket_path = socket_path
         self.received = received
+        self.ended = ended      # called when the far end goes away by itself
         self.sock = None
 
     def connect(self):
@@ -115,8 +120,10 @@ class Stream:
             try:
                 chunk = sock.recv(65536)
             except OSError:
-                return
+                chunk = b''
             if not chunk:
+                if sock is self.sock:   # not closed by us: the emulator exited or unplugged
+                    self.ended()
                 return
             self.received(chunk)
 
@@ -127,10 +134,13 @@ class Stream:
             self.sock.sendall(payload)
 
     def close(self):
-        if self.sock is not None:
-            self.sock.shutdown(socket.SHUT_RDWR)
-            self.sock.close()
-            self.sock = None
+        sock, self.sock = self.sock, None
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
 
 
 class UsbfsDevice:
@@ -142,10 +152,9 @@ class UsbfsDevice:
         self.incoming = bytearray()
         self.pending_in = collections.deque()
         self.reapable = collections.defaultdict(collections.deque)   # client -> URBs done
-        self.urb_owner = {}
         self.claims = {}                                              # interface -> client
         self.plugged = True
-        self.stream = Stream(socket_path, self._received)
+        self.stream = Stream(socket_path, self._received, self.unplug)
         self.stream.connect()
 
     def _received(self, chunk):
@@ -328,6 +337,7 @@ def main():
     parser = argparse.ArgumentParser(description='serve a umockdev USB device live')
     parser.add_argument('--device', required=True)
     parser.add_argument('--echo', action='store_true')
+    parser.add_argument('--deny-access', action='store_true')
     parser.add_argument('--emulator', nargs=argparse.REMAINDER)
     args = parser.parse_args(options)
     if args.echo == bool(args.emulator):
@@ -348,6 +358,8 @@ def main():
     handler.connect('handle-ioctl', lambda _, client: device.handle_ioctl(client))
     handler.connect('client-vanished', lambda _, client: device.client_vanished(client))
     testbed.attach_ioctl(node, handler)
+    if args.deny_access:
+        os.chmod(testbed.get_root_dir() + node, 0o444)   # libusb needs write access
     signal.signal(signal.SIGUSR1, lambda *_: device.unplug())
     signal.signal(signal.SIGUSR2, lambda *_: device.plug())
 
@@ -356,6 +368,7 @@ def main():
     env['LD_PRELOAD'] = ':'.join(p for p in [env.get('LD_PRELOAD'), 'libumockdev-preload.so.0'] if p)
     env['LEDSENTRY_USB_BRIDGE_PID'] = str(os.getpid())
     env['LEDSENTRY_USB_BRIDGE_MODE'] = 'echo' if args.echo else 'emulator'
+    env['LEDSENTRY_USB_BRIDGE_ACCESS'] = 'denied' if args.deny_access else 'granted'
     child = subprocess.Popen(command, env=env)
     while True:
         try:
