@@ -77,6 +77,13 @@ let package = Package(
         // Link tests: real PTYs, and the real libserialport / libusb code in a umockdev testbed.
         .testTarget(name: "LEDLinkTests", dependencies: ["LEDLink"]),
         // Lighting tests: codec vectors, discovery fakes, the widget emulator on a PTY, OLA.
-        .testTarget(name: "LEDLightingTests", dependencies: ["LEDLighting", "LEDLink"]),
+        .testTarget(name: "LEDLightingTests", dependencies: ["LEDLighting", "LEDLink", "Diagnostics"]),
+        // Warranty room tests: policy, store, cases, bundles, hooks, and the built CLI under kill -9.
+        .testTarget(name: "WarrantyTests", dependencies: [
+            "Warranty", "Diagnostics",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+        ]),
+
     ]
 )

@@ -133,4 +133,46 @@ final class CodecTests: XCTestCase {
         XCTAssertEqual(messages.first?.text, "sensor 0 over temperature at 97 °C")
         XCTAssertThrowsError(try StatusMessage.list(parsing: [0, 0, 4]))
     }
+
+    /// Random input never crashes a decoder, and what decodes re-encodes to the same bytes.
+    func testRandomBytesNeverCrashTheDecoders() {
+        var random = SplitMix(seed: 99)
+        var decoded = 0
+        for _ in 0..<20_000 {
+            let count = Int(random.next() % 64)
+            var bytes = (0..<count).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+            if random.next() % 2 == 0, !bytes.isEmpty { bytes[0] = 0xCC; if bytes.count > 1 { bytes[1] = 0x01 } }
+            if let packet = try? RDMPacket(parsing: bytes) {
+                decoded += 1
+                XCTAssertEqual(packet.serialized, Array(bytes.prefix(packet.serialized.count)))
+            }
+            _ = try? DiscoveryResponse.decode(bytes)
+            var reader = USBProFrameReader()
+            reader.append(bytes)
+            while let frame = reader.next() { XCTAssertLessThanOrEqual(frame.payload.count, USBProFrame.maxPayload) }
+        }
+        _ = decoded
+    }
+
+    /// A line that answers every request with noise: a clear error after the retries.
+    func testGarbageRepliesEndInAnError() {
+        final class NoisyLine: RDMLine {
+            let controllerUID = RDMUID(manufacturer: 0x7FF0, device: 1)
+            var random = SplitMix(seed: 5)
+            var requests = 0
+            func exchange(_ request: RDMPacket) throws(LightingError) -> RDMLineReply {
+                requests += 1
+                return .received((0..<40).map { _ in UInt8(truncatingIfNeeded: random.next()) })
+            }
+        }
+        let line = NoisyLine()
+        let uid = RDMUID(manufacturer: 0x7FF0, device: 2)
+        XCTAssertThrowsError(try RDMController(line: line, retries: 3).get(uid, .deviceInfo)) { error in
+            guard case .badReply(uid, .deviceInfo, _)? = error as? LightingError else { return XCTFail("\(error)") }
+        }
+        XCTAssertEqual(line.requests, 4)
+        let report = try? RDMDiscovery(controller: RDMController(line: line)).run()
+        XCTAssertNotNil(report, "noise on every branch is collisions, not a crash")
+        XCTAssertEqual(report?.uids, [])
+    }
 }

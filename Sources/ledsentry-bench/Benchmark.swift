@@ -1,0 +1,56 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One named measurement. `run` prints its own figures, one per line.
+struct Benchmark: Sendable {
+    var name: String
+    var summary: String
+    var run: @Sendable () throws -> Void
+}
+
+func runBenchmarks(_ benchmarks: [Benchmark], arguments: [String]) {
+    if arguments.contains("--list") || arguments.contains("--help") {
+        print("usage: ledsentry-bench [--list] [NAME-PREFIX ...]")
+        benchmarks.forEach { print("  \($0.name): \($0.summary)") }
+        return
+    }
+    let chosen = arguments.isEmpty ? benchmarks : benchmarks.filter { b in arguments.contains { b.name.hasPrefix($0) } }
+    guard !chosen.isEmpty else {
+        print("ledsentry-bench: no benchmark matches \(arguments.joined(separator: " ")) (try --list)")
+        exit(2)
+    }
+    var failed = false
+    for benchmark in chosen {
+        print("== \(benchmark.name): \(benchmark.summary)")
+        do { try benchmark.run() } catch {
+            print("   FAILED: \(error)")
+            failed = true
+        }
+    }
+    exit(failed ? 1 : 0)
+}
+
+/// Runs `body` `count` times and returns the wall times, sorted.
+func timed(_ count: Int, _ body: () throws -> Void) rethrows -> [Duration] {
+    var times: [Duration] = []
+    for _ in 0..<count {
+        let start = ContinuousClock.now
+        try body()
+        times.append(start.duration(to: .now))
+    }
+    return times.sorted()
+}
+
+func ms(_ d: Duration) -> String {
+    let value = Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
+    return String(Int((value * 100).rounded())).withDecimal(2) + " ms"
+}
+
+extension String {
+    /// "12345" with 2 decimals -> "123.45"
+    func withDecimal(_ places: Int) -> String {
+        let padded = String(repeating: "0", count: max(0, places + 1 - count)) + self
+        return String(padded.dropLast(places)) + "." + String(padded.suffix(places))
+    }
+}
