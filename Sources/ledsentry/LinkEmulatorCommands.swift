@@ -6,13 +6,13 @@ import LEDLink
 import Logging
 
 /// Where to look for the emulator: beside this executable's repository, then the working directory.
-func emulatorExecutable() throws -> String {
+func locateLinkEmulator() throws -> String {
     let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().path
     return try EmulatorProcess.locate(searchFrom: [executable, FileManager.default.currentDirectoryPath])
 }
 
 /// The emulator's wall and fault flags, shared by `emulate` and `demo`.
-struct EmulatorWallOptions: ParsableArguments {
+struct LinkEmulatorWallOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Cabinets across x down.", valueName: "CxR")) var cabinets: String?
     @Option(help: ArgumentHelp("Modules per cabinet, across x down.", valueName: "MxN")) var modules: String?
     @Option(name: .customLong("module-size"), help: ArgumentHelp("LEDs per module.", valueName: "WxH")) var moduleSize: String?
@@ -34,8 +34,9 @@ struct EmulatorWallOptions: ParsableArguments {
     }
 }
 
-struct Emulate: AsyncParsableCommand {
+struct LinkEmulate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "emulate",
         abstract: "Start the reference controller emulator on a pseudo-terminal and print its port.",
         discussion: """
             Runs Firmware/build/ledsentry-emu (found beside this program's repository, or at
@@ -58,7 +59,7 @@ struct Emulate: AsyncParsableCommand {
     var fault: [String] = []
     @Option(help: ArgumentHelp("Also make a symlink at this path to the emulator's port.", valueName: "path"))
     var link: String?
-    @OptionGroup var wall: EmulatorWallOptions
+    @OptionGroup var wall: LinkEmulatorWallOptions
     @Flag(help: "Print the port as JSON.") var json = false
 
     func validate() throws {
@@ -68,19 +69,19 @@ struct Emulate: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await reportingErrors {
+        try await runLinkCommand {
             let arguments = wall.arguments + (faults.map { ["--faults", $0] } ?? []) + fault.flatMap { ["--fault", $0] }
                 + (link.map { ["--link", $0] } ?? [])
             let emulator: EmulatorProcess
             do {
-                emulator = try EmulatorProcess(executable: try emulatorExecutable(), arguments: arguments)
+                emulator = try EmulatorProcess(executable: try locateLinkEmulator(), arguments: arguments)
             } catch let error as EmulatorError where faults != nil {
                 guard case .failedToStart(let executable, let reason) = error else { throw error }
                 // The emulator names the bad line on stderr; its exit 4 means a bad fault file.
-                throw CommandFailure(message: "\(executable) did not start: \(reason)", exitCode: LinkExit.badInputFile)
+                throw LinkFailure(message: "\(executable) did not start: \(reason)", exitCode: LinkExit.badInputFile)
             }
             if json {
-                try printJSON(["port": emulator.portPath, "link": link ?? ""])
+                try printLinkJSON(["port": emulator.portPath, "link": link ?? ""])
             } else {
                 print("port: \(emulator.portPath)")
                 if let link { print("link: \(link)") }
@@ -89,7 +90,7 @@ struct Emulate: AsyncParsableCommand {
             fflush(nil) // all streams: stdout may be a pipe to a script waiting for the port
             let status = await runUntilSignal(emulator)
             if status != 0 && status != 128 + SIGTERM && status != 128 + SIGINT {
-                throw CommandFailure(message: "the emulator exited with status \(status)", exitCode: LinkExit.linkError)
+                throw LinkFailure(message: "the emulator exited with status \(status)", exitCode: LinkExit.linkError)
             }
         }
     }
@@ -110,8 +111,9 @@ struct Emulate: AsyncParsableCommand {
     }
 }
 
-struct Demo: AsyncParsableCommand {
+struct LinkDemo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "demo",
         abstract: "Show the whole link at work: start the emulator with a preset of faults and diagnose it.",
         discussion: """
             Starts Firmware/build/ledsentry-emu with the faults below, then shows the controller's
@@ -133,11 +135,11 @@ struct Demo: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await reportingErrors {
+        try await runLinkCommand {
             let faultFile = FileManager.default.temporaryDirectory.appendingPathComponent("ledsentry-demo-\(getpid()).faults")
             try Data(demoFaults.utf8).write(to: faultFile)
             defer { try? FileManager.default.removeItem(at: faultFile) }
-            let emulator = try EmulatorProcess(executable: try emulatorExecutable(),
+            let emulator = try EmulatorProcess(executable: try locateLinkEmulator(),
                                                arguments: ["--seed", "42", "--faults", faultFile.path], quiet: true)
             defer { emulator.stop() }
             let injected = demoFaults.split(separator: "\n").filter { !$0.hasPrefix("#") && !$0.isEmpty }.map(String.init)
@@ -149,14 +151,14 @@ struct Demo: AsyncParsableCommand {
             let parameters = try await ParameterRow.read(ParameterID.known.map(\.id), from: client)
             let modules = try await ModuleTestSummary.read(
                 cabinets: Array(0..<controller.identity.geometry.cabinetCount), from: client,
-                progress: json ? nil : ProgressLine("module test"))
-            let progress = json ? nil : ProgressLine("reading LED status")
+                progress: json ? nil : LinkProgress("module test"))
+            let progress = json ? nil : LinkProgress("reading LED status")
             let pixels = PixelReport(try await client.readWallStatus(identity: controller.identity) { done, total in
                 progress?.update(done, total)
             })
 
             if json {
-                return try printJSON(Output(faultsInjected: injected, controller: controller, parameters: parameters,
+                return try printLinkJSON(Output(faultsInjected: injected, controller: controller, parameters: parameters,
                                             moduleTest: modules, pixels: pixels))
             }
             section("Emulator on \(emulator.portPath), faults injected")
