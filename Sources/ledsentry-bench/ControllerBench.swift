@@ -56,18 +56,38 @@ let controllerBenchmarks: [Benchmark] = [
             print("   link: \(statistics.requests) requests, \(statistics.retries) retries, \(statistics.rejectedFrames) rejected frames")
         }
     },
+    Benchmark(name: "controller-noisy-wall",
+              summary: "a 4-cabinet wall (32768 LEDs) read over a link dropping and corrupting 0.1% of bytes each way (2 reads)") {
+        try withEmulator(cabinets: "2x2", extra: ["--seed", "9", "--fault", "flaky-link drop=0.001 corrupt=0.001"],
+                         attemptTimeout: .milliseconds(100)) { client in
+            let identity = try await client.identify()
+            for read in 1...2 {
+                let before = await client.statistics()
+                let start = ContinuousClock.now
+                let map = try await client.readWallStatus(identity: identity)
+                let took = start.duration(to: .now)
+                let after = await client.statistics()
+                precondition(map.faults.isEmpty && map.cabinets.allSatisfy { $0?.count == 8192 }, "wrong data accepted")
+                let chunks = after.requests - before.requests
+                print("   read \(read): \(ms(took)); \(chunks) chunks (\(map.cabinets.count * 8192 / max(1, chunks)) B average), "
+                      + "\(after.retries - before.retries) retries, \(after.rejectedFrames - before.rejectedFrames) rejected frames; data exact")
+            }
+        }
+    },
 ]
 
 /// Starts the emulator, opens its PTY through `openPort` (termios), runs `body` with a
 /// client, and stops the emulator. Blocks the calling (main) thread until done.
-private func withEmulator(cabinets: String, _ body: @escaping @Sendable (ControllerClient) async throws -> Void) throws {
+private func withEmulator(cabinets: String, extra: [String] = [], attemptTimeout: Duration? = nil,
+                          _ body: @escaping @Sendable (ControllerClient) async throws -> Void) throws {
     let here = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().path
     let executable = try EmulatorProcess.locate(searchFrom: [here, FileManager.default.currentDirectoryPath])
-    let emulator = try EmulatorProcess(executable: executable, arguments: ["--cabinets", cabinets], quiet: true)
+    let emulator = try EmulatorProcess(executable: executable, arguments: ["--cabinets", cabinets] + extra, quiet: true)
     defer { emulator.stop() }
     var logger = Logger(label: "ledsentry.bench")
     logger.logLevel = .warning
-    let client = ControllerClient(transport: try openPort(emulator.portPath, logger: logger))
+    let client = ControllerClient(transport: try openPort(emulator.portPath, logger: logger), retries: 8,
+                                  attemptTimeout: attemptTimeout)
     let outcome = Outcome()
     let done = DispatchSemaphore(value: 0)
     Task {

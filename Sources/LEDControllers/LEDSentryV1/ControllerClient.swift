@@ -251,7 +251,7 @@ struct LEDStatusReader {
             shrink()
         } else {
             cleanChunks += 1
-            if cleanChunks >= 8 && chunkSize < largestChunk {
+            if cleanChunks >= 4 && chunkSize < largestChunk {
                 chunkSize = min(largestChunk, chunkSize * 2)
                 cleanChunks = 0
             }
