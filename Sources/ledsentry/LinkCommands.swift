@@ -16,7 +16,7 @@ let linkExitCodes = """
 struct LinkPorts: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ports",
-        abstract: "List serial ports, with the USB identity of each adapter.",
+        abstract: "List serial ports (with the USB identity of each adapter) and LEDSentry controllers on USB.",
         discussion: """
             Pseudo-terminals (the emulator's /dev/pts/N) are not listed: nothing in /sys describes them.
             Give any port, listed or not, to the other commands with --port.
@@ -29,6 +29,16 @@ struct LinkPorts: AsyncParsableCommand {
     struct Row: Codable {
         var path: String, bus: String, description: String
         var vid: String?, pid: String?, serial: String?, manufacturer: String?, product: String?
+    }
+
+    /// LEDSentry controllers on USB bulk (no serial port of their own). A machine without
+    /// USB support lists none rather than failing the serial listing.
+    private func usbControllers() -> [Row] {
+        ((try? USBBulkTransport.list()) ?? []).map { device in
+            Row(path: device.portName, bus: "usb-bulk", description: device.description,
+                vid: String(format: "%04x", device.vendorID), pid: String(format: "%04x", device.productID),
+                serial: device.serial, manufacturer: device.manufacturer, product: device.product)
+        }
     }
 
     func run() async throws {
@@ -46,7 +56,7 @@ struct LinkPorts: AsyncParsableCommand {
                     (row.serial, row.manufacturer, row.product) = (serial, manufacturer, product)
                 }
                 return row
-            }
+            } + usbControllers()
             if json { return try printLinkJSON(rows) }
             if rows.isEmpty { return print("no serial ports found (the emulator's PTY is not listed; see `ledsentry emulate`)") }
             printLinkTable(["PORT", "BUS", "VID:PID", "SERIAL", "DESCRIPTION"], rows.map { row in

@@ -15,8 +15,8 @@ enum LinkExit {
 /// Options every controller command shares.
 struct LinkConnectionOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
-        "The controller's port: a device path (/dev/ttyUSB0, /dev/serial/by-id/..., the emulator's /dev/pts/N) or the USB serial number of its adapter.",
-        discussion: "Defaults to $LEDSENTRY_PORT.", valueName: "path|serial"))
+        "The controller's port: a device path (/dev/ttyUSB0, /dev/serial/by-id/..., the emulator's /dev/pts/N), usb:VID:PID[:SERIAL] for a controller on USB bulk, or a USB serial number.",
+        discussion: "Defaults to $LEDSENTRY_PORT. `ledsentry ports` lists what is attached.", valueName: "path|usb:vid:pid|serial"))
     var port: String?
 
     @Option(help: ArgumentHelp("Milliseconds to wait for each attempt (default: the protocol's 500, 2500 for module tests).",
