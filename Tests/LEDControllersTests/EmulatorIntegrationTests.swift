@@ -186,9 +186,11 @@ final class EmulatorIntegrationTests: XCTestCase {
     func testAFlakyLinkGivesOnlyCorrectAnswersOrClearErrors() async throws {
         let emulator = try startEmulator(smallWall + ["--seed", "3", "--fault", "flaky-link drop=0.05 corrupt=0.05"])
         defer { emulator.stop() }
-        let client = try termiosClient(emulator, retries: 12, attemptTimeout: .milliseconds(100))
+        // About 1.3% of attempts get through whole (42 bytes at 90% each); ask until two
+        // answers did, or 40 requests of 21 attempts each (all failing: p < 1e-4).
+        let client = try termiosClient(emulator, retries: 20, attemptTimeout: .milliseconds(100))
         var correct = 0, failed = 0
-        for _ in 0..<12 {
+        while correct < 2 && correct + failed < 40 {
             do {
                 let reading = try await client.parameter(.refreshRate)
                 XCTAssertEqual(reading, ParameterReading(parameter: .refreshRate, value: 3840, minimum: 60, maximum: 7680))
@@ -199,8 +201,7 @@ final class EmulatorIntegrationTests: XCTestCase {
                 XCTAssertTrue(error.description.contains("GET_PARAM"), error.description)
             }
         }
-        XCTAssertEqual(correct + failed, 12)
-        XCTAssertGreaterThan(correct, 0, "retries should get some answers through a 10% byte-error link")
+        XCTAssertEqual(correct, 2, "retries should get answers through a 10% byte-error link (\(failed) requests failed)")
         let statistics = await client.statistics()
         XCTAssertGreaterThan(statistics.retries, 0)
     }

@@ -17,6 +17,7 @@ public actor ControllerClient {
     public nonisolated let portName: String
     /// Learned from HELLO; caps READ_LED_STATUS chunks.
     private var maxPayload = Frame.maximumPayload
+    private var hasGreeted = false
     /// The largest READ_LED_STATUS chunk to ask for (bytes of LED data); nil: as large as
     /// the device's payload allows (1014). Smaller chunks suit a link known to be noisy.
     public var chunkLimit: Int?
@@ -60,6 +61,7 @@ public actor ControllerClient {
                 received: response.serialized)
         }
         maxPayload = min(Frame.maximumPayload, max(Int(response.maxPayload), 16))
+        hasGreeted = true
         return response
     }
 
@@ -149,6 +151,8 @@ public actor ControllerClient {
     public func readWallStatus(
         identity: Identity? = nil, progress: (@Sendable (Int, Int) -> Void)? = nil
     ) async throws(ControllerError) -> LEDStatusMap {
+        // The chunk size depends on the device's max_payload: greet it first if nobody has.
+        if !hasGreeted { try await hello() }
         let geometry: WallGeometry
         if let identity { geometry = identity.geometry } else { geometry = try await identify().geometry }
         let perCabinet = geometry.ledsPerCabinet
