@@ -165,6 +165,7 @@ final class EmulatorIntegrationTests: XCTestCase {
             "over-temperature cabinet=0 celsius=85 after=0",
             "under-voltage cabinet=1 millivolts=4300 after=0",
             "fan-stall cabinet=3 after=0",
+            "over-temperature cabinet=2 celsius=90 after=0.5",
         ]
         let emulator = try startEmulator(smallWall + faults.flatMap { ["--fault", $0] })
         defer { emulator.stop() }
@@ -181,6 +182,14 @@ final class EmulatorIntegrationTests: XCTestCase {
         let kinds = Set(events.map { "\($0.type) \($0.cabinet)" })
         XCTAssertTrue(kinds.isSuperset(of: ["over-temperature 0", "under-voltage 1", "fan stall 3"]), "\(events)")
         XCTAssertEqual(events.map(\.sequence), events.map(\.sequence).sorted())
+
+        // Cabinet 2 overheats half a second in, while this host is connected: its EVENT frame
+        // arrives unsolicited and waits in the client's queue.
+        try await Task.sleep(for: .milliseconds(1600))
+        _ = try await client.parameter(.brightness)
+        let unsolicited = await client.takeUnsolicitedEvents()
+        XCTAssertTrue(unsolicited.contains { $0.type == .overTemperature && $0.cabinet == 2 && $0.value == 900 },
+                      "\(unsolicited)")
     }
 
     func testAFlakyLinkGivesOnlyCorrectAnswersOrClearErrors() async throws {
