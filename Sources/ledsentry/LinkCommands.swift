@@ -252,14 +252,22 @@ struct LinkEvents: AsyncParsableCommand {
     @Flag(help: "Clear the log after showing it.") var clear = false
     @OptionGroup var connection: LinkConnectionOptions
 
-    struct Output: Codable { var events: [EventRecord]; var cleared: Int? }
+    /// An event with its type's name beside the wire number, for readers of the JSON.
+    struct Row: Codable {
+        var sequence: UInt32, uptimeSeconds: UInt32, type: UInt8, name: String, cabinet: UInt16, value: Int16
+        init(_ event: EventRecord) {
+            (sequence, uptimeSeconds, type, name) = (event.sequence, event.uptimeSeconds, event.type.rawValue, "\(event.type)")
+            (cabinet, value) = (event.cabinet, event.value)
+        }
+    }
+    struct Output: Codable { var events: [Row]; var cleared: Int? }
 
     func run() async throws {
         try await runLinkCommand {
             let client = try connection.connect()
             let events = try await client.events(from: from)
             let cleared = clear ? try await client.clearEvents() : nil
-            if connection.json { return try printLinkJSON(Output(events: events, cleared: cleared)) }
+            if connection.json { return try printLinkJSON(Output(events: events.map(Row.init), cleared: cleared)) }
             EventTable.print(events)
             if let cleared { print("cleared \(cleared) event(s)") }
         }

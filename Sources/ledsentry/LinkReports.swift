@@ -57,7 +57,7 @@ struct ControllerSummary: Codable {
             ["CABINET", "SERIAL", "FIRMWARE", "HW", "CALIBRATION", "TEMP °C", "SUPPLY V", "FAN RPM", "HOURS", "CYCLES"],
             cabinets.map { cabinet in
                 guard let info = cabinet.info, let t = cabinet.telemetry else {
-                    return ["\(cabinet.cabinet)", "unreachableStatus: \(cabinet.error ?? "?")"]
+                    return ["\(cabinet.cabinet)", "unreachable: \(cabinet.error ?? "?")"]
                 }
                 return ["\(cabinet.cabinet)", info.serial, info.firmware, info.hardwareRevision,
                         String(format: "%08X", info.calibrationChecksum),
