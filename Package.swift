@@ -42,7 +42,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Room 2: device protocols.
-        .target(name: "LEDControllers", dependencies: ["LEDLink"]),
+        .target(name: "LEDControllers", dependencies: ["LEDLink"], exclude: ["LEDSentryV1/README.md"]),
         .target(name: "LEDLighting", dependencies: ["LEDLink"]),
         // Room 3: images in, defects out. No I/O to hardware, no warranty.
         .target(name: "FrameAnalysis", dependencies: ["CLibPNG", "CLibJPEG", "CFrameAnalysis"]),

@@ -40,8 +40,8 @@ struct Demo: AsyncParsableCommand {
         let faultFile = scratch.appendingPathComponent("faults.txt"), frameFile = scratch.appendingPathComponent("frame.ppm")
         try Data(demoFaults.utf8).write(to: faultFile)
 
-        let emulator = try await reportingErrors {
-            try EmulatorProcess(executable: try emulatorExecutable(),
+        let emulator = try await runLinkCommand {
+            try EmulatorProcess(executable: try locateLinkEmulator(),
                                 arguments: ["--seed", "42", "--cabinets", "2x2", "--modules", "2x2", "--module-size", "32x16",
                                             "--faults", faultFile.path, "--frame-out", frameFile.path], quiet: true)
         }

@@ -206,7 +206,7 @@ struct InspectRun {
         if summary.cases.isEmpty {
             print("No finding breaks the policy: no case opened.")
         } else {
-            printColumns(["CASE", "ACTION", "FAULT", "WHERE", "CLASS", "SERVICE", "CLAUSE"],
+            printTable(["CASE", "ACTION", "FAULT", "WHERE", "CLASS", "SERVICE", "CLAUSE"],
                          summary.cases.map { [$0.reference, $0.action.rawValue, $0.kind.rawValue, $0.location,
                                               $0.faultClass.rawValue, $0.service.rawValue, $0.clause] })
             for line in summary.cases where line.action != .absent {
@@ -224,12 +224,12 @@ extension CaptureOptions {
     var isPresent: Bool { captures != nil || camera != nil || simulatedCamera != nil }
 }
 
-/// Stage lines on stderr; LED status percentages through `ProgressLine`.
+/// Stage lines on stderr; LED status percentages through `LinkProgress`.
 final class ProgressPrinter: @unchecked Sendable {
     private let quiet: Bool
     private let lock = NSLock()
     private var lastStage = ""
-    private let ledStatus = ProgressLine("reading LED status")
+    private let ledStatus = LinkProgress("reading LED status")
 
     init(quiet: Bool) { self.quiet = quiet }
 

@@ -6,13 +6,13 @@ import LEDLink
 import Logging
 
 /// Where to look for the emulator: beside this executable's repository, then the working directory.
-func emulatorExecutable() throws -> String {
+func locateLinkEmulator() throws -> String {
     let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().path
     return try EmulatorProcess.locate(searchFrom: [executable, FileManager.default.currentDirectoryPath])
 }
 
 /// The emulator's wall and fault flags, shared by `emulate` and `demo`.
-struct EmulatorWallOptions: ParsableArguments {
+struct LinkEmulatorWallOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Cabinets across x down.", valueName: "CxR")) var cabinets: String?
     @Option(help: ArgumentHelp("Modules per cabinet, across x down.", valueName: "MxN")) var modules: String?
     @Option(name: .customLong("module-size"), help: ArgumentHelp("LEDs per module.", valueName: "WxH")) var moduleSize: String?
@@ -34,8 +34,9 @@ struct EmulatorWallOptions: ParsableArguments {
     }
 }
 
-struct Emulate: AsyncParsableCommand {
+struct LinkEmulate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "emulate",
         abstract: "Start the reference controller emulator on a pseudo-terminal and print its port.",
         discussion: """
             Runs Firmware/build/ledsentry-emu (found beside this program's repository, or at
@@ -58,7 +59,7 @@ struct Emulate: AsyncParsableCommand {
     var fault: [String] = []
     @Option(help: ArgumentHelp("Also make a symlink at this path to the emulator's port.", valueName: "path"))
     var link: String?
-    @OptionGroup var wall: EmulatorWallOptions
+    @OptionGroup var wall: LinkEmulatorWallOptions
     @Flag(help: "Print the port as JSON.") var json = false
 
     func validate() throws {
@@ -68,19 +69,19 @@ struct Emulate: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await reportingErrors {
+        try await runLinkCommand {
             let arguments = wall.arguments + (faults.map { ["--faults", $0] } ?? []) + fault.flatMap { ["--fault", $0] }
                 + (link.map { ["--link", $0] } ?? [])
             let emulator: EmulatorProcess
             do {
-                emulator = try EmulatorProcess(executable: try emulatorExecutable(), arguments: arguments)
+                emulator = try EmulatorProcess(executable: try locateLinkEmulator(), arguments: arguments)
             } catch let error as EmulatorError where faults != nil {
                 guard case .failedToStart(let executable, let reason) = error else { throw error }
                 // The emulator names the bad line on stderr; its exit 4 means a bad fault file.
-                throw CommandFailure(message: "\(executable) did not start: \(reason)", exitCode: LinkExit.badInputFile)
+                throw LinkFailure(message: "\(executable) did not start: \(reason)", exitCode: LinkExit.badInputFile)
             }
             if json {
-                printJSON(["port": emulator.portPath, "link": link ?? ""])
+                try printLinkJSON(["port": emulator.portPath, "link": link ?? ""])
             } else {
                 print("port: \(emulator.portPath)")
                 if let link { print("link: \(link)") }
@@ -89,7 +90,7 @@ struct Emulate: AsyncParsableCommand {
             fflush(nil) // all streams: stdout may be a pipe to a script waiting for the port
             let status = await runUntilSignal(emulator)
             if status != 0 && status != 128 + SIGTERM && status != 128 + SIGINT {
-                throw CommandFailure(message: "the emulator exited with status \(status)", exitCode: LinkExit.linkError)
+                throw LinkFailure(message: "the emulator exited with status \(status)", exitCode: LinkExit.linkError)
             }
         }
     }
@@ -110,4 +111,4 @@ struct Emulate: AsyncParsableCommand {
     }
 }
 
-// `demo` (the whole inspection on the emulator) lives in DemoCommand.swift.
+// `demo` (the whole inspection on the emulator, into warranty cases) lives in DemoCommand.swift.

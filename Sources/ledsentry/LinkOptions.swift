@@ -13,10 +13,10 @@ enum LinkExit {
 }
 
 /// Options every controller command shares.
-struct ConnectionOptions: ParsableArguments {
+struct LinkConnectionOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
-        "The controller's port: a device path (/dev/ttyUSB0, /dev/serial/by-id/..., the emulator's /dev/pts/N) or the USB serial number of its adapter.",
-        discussion: "Defaults to $LEDSENTRY_PORT.", valueName: "path|serial"))
+        "The controller's port: a device path (/dev/ttyUSB0, /dev/serial/by-id/..., the emulator's /dev/pts/N), usb:VID:PID[:SERIAL] for a controller on USB bulk, or a USB serial number.",
+        discussion: "Defaults to $LEDSENTRY_PORT. `ledsentry ports` lists what is attached.", valueName: "path|usb:vid:pid|serial"))
     var port: String?
 
     @Option(help: ArgumentHelp("Milliseconds to wait for each attempt (default: the protocol's 500, 2500 for module tests).",
@@ -63,14 +63,14 @@ struct ConnectionOptions: ParsableArguments {
             transport = try openPort(port, logger: logger)
             if let record { transport = try RecordingTransport(wrapping: transport, sessionPath: record) }
         } catch {
-            throw CommandFailure(message: error.description, exitCode: LinkExit.linkError)
+            throw LinkFailure(message: error.description, exitCode: LinkExit.linkError)
         }
         return ControllerClient(transport: transport, retries: retries, attemptTimeout: timeout.map { .milliseconds($0) })
     }
 }
 
 /// A failure already put into words, with the exit code it maps to.
-struct CommandFailure: Error, CustomStringConvertible {
+struct LinkFailure: Error, CustomStringConvertible {
     var message: String
     var exitCode: ExitCode
     var description: String { message }
@@ -78,34 +78,38 @@ struct CommandFailure: Error, CustomStringConvertible {
 
 /// Runs a command body, turning library errors into a message on stderr and the
 /// documented exit code.
-func reportingErrors<T>(_ body: () async throws -> T) async throws -> T {
+func runLinkCommand<T>(_ body: () async throws -> T) async throws -> T {
     do {
         return try await body()
     } catch let error as ControllerError {
-        printError(error.description)
+        printLinkError(error.description)
         // A device that refuses a request worked; the command failed. Anything else is the link.
         throw error.status == nil ? LinkExit.linkError : LinkExit.failureFound
-    } catch let error as CommandFailure {
-        printError(error.message)
+    } catch let error as LinkFailure {
+        printLinkError(error.message)
         throw error.exitCode
     } catch let error as EmulatorError {
-        printError(error.description)
+        printLinkError(error.description)
         throw LinkExit.linkError
     } catch let error as LinkError {
-        printError(error.description)
+        printLinkError(error.description)
         throw LinkExit.linkError
     }
 }
 
-func printError(_ message: String) {
+func printLinkError(_ message: String) {
     FileHandle.standardError.write(Data("error: \(message)\n".utf8))
 }
 
-// printJSON (pretty, sorted keys, ISO 8601 dates) is WarrantyCommands.swift's: one for the
-// whole CLI (two overloads made every call ambiguous once the branches met).
+/// Prints `value` as pretty JSON on stdout.
+func printLinkJSON(_ value: some Encodable) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
 
 /// Prints rows under headers, each column as wide as its widest cell.
-func printColumns(_ headers: [String], _ rows: [[String]]) {
+func printLinkTable(_ headers: [String], _ rows: [[String]]) {
     let widths = headers.indices.map { column in
         ([headers[column]] + rows.map { column < $0.count ? $0[column] : "" }).map(\.count).max() ?? 0
     }
@@ -119,7 +123,7 @@ func printColumns(_ headers: [String], _ rows: [[String]]) {
 }
 
 /// Progress of long reads on stderr: rewritten in place on a terminal, every 10% otherwise.
-final class ProgressLine: @unchecked Sendable {
+final class LinkProgress: @unchecked Sendable {
     private let label: String
     private let isTerminal = isatty(STDERR_FILENO) == 1
     private let lock = NSLock()

@@ -29,7 +29,7 @@ struct ControllerSummary: Codable {
                 let telemetry = try await client.telemetry(cabinet: UInt16(cabinet))
                 cabinets.append(Cabinet(cabinet: cabinet, info: info, telemetry: telemetry))
             } catch {
-                guard let status = unreachable(error) else { throw error }
+                guard let status = unreachableStatus(error) else { throw error }
                 cabinets.append(Cabinet(cabinet: cabinet, error: "\(status)"))
             }
         }
@@ -42,7 +42,7 @@ struct ControllerSummary: Codable {
 
     func printTable() {
         let g = identity.geometry
-        printColumns(["CONTROLLER", ""], [
+        printLinkTable(["CONTROLLER", ""], [
             ["port", port],
             ["model", identity.model],
             ["serial", identity.serial],
@@ -53,7 +53,7 @@ struct ControllerSummary: Codable {
                 + "\(g.moduleWidth) x \(g.moduleHeight) LEDs = \(g.wallWidth) x \(g.wallHeight) LEDs"],
         ])
         print()
-        printColumns(
+        printLinkTable(
             ["CABINET", "SERIAL", "FIRMWARE", "HW", "CALIBRATION", "TEMP °C", "SUPPLY V", "FAN RPM", "HOURS", "CYCLES"],
             cabinets.map { cabinet in
                 guard let info = cabinet.info, let t = cabinet.telemetry else {
@@ -70,7 +70,7 @@ struct ControllerSummary: Codable {
 
 /// The status, when `error` says a cabinet cannot be reached (offline or absent), so a
 /// report can note it and go on with the other cabinets.
-func unreachable(_ error: any Error) -> Status? {
+func unreachableStatus(_ error: any Error) -> Status? {
     guard let status = (error as? ControllerError)?.status, status == .hardwareFault || status == .notFound else { return nil }
     return status
 }
@@ -100,7 +100,7 @@ struct ParameterRow: Codable {
     }
 
     static func printTable(_ rows: [ParameterRow]) {
-        printColumns(["PARAMETER", "ID", "VALUE", "RANGE", "UNIT"],
+        printLinkTable(["PARAMETER", "ID", "VALUE", "RANGE", "UNIT"],
                                 rows.map { [$0.name, "\($0.id)", "\($0.value)", "\($0.min)...\($0.max)", $0.unit] })
     }
 }
@@ -121,7 +121,7 @@ struct ModuleTestSummary: Codable {
 
     var failedCount: Int { modules.filter { !$0.passed }.count + unreadableCabinets.count }
 
-    static func read(cabinets: [Int], from client: ControllerClient, progress: ProgressLine?) async throws -> ModuleTestSummary {
+    static func read(cabinets: [Int], from client: ControllerClient, progress: LinkProgress?) async throws -> ModuleTestSummary {
         var summary = ModuleTestSummary(modules: [], unreadableCabinets: [:])
         for (done, cabinet) in cabinets.enumerated() {
             progress?.update(done, cabinets.count)
@@ -133,7 +133,7 @@ struct ModuleTestSummary: Codable {
                         failedChecks: $0.checks.failedCheckNames)
                 }
             } catch {
-                guard unreachable(error) != nil else { throw error }
+                guard unreachableStatus(error) != nil else { throw error }
                 summary.unreadableCabinets["\(cabinet)"] = "\(error)"
             }
         }
@@ -142,7 +142,7 @@ struct ModuleTestSummary: Codable {
     }
 
     func printTable() {
-        printColumns(
+        printLinkTable(
             ["CABINET", "MODULE", "RESULT", "SUPPLY V", "DRIVER ICS", "FAILED CHECKS"],
             modules.map {
                 ["\($0.cabinet)", "\($0.module)", $0.passed ? "pass" : "FAIL",
@@ -204,7 +204,7 @@ struct PixelReport: Codable {
         }
         rows.sort { $0.sortKey != $1.sortKey ? $0.sortKey.lexicographicallyPrecedes($1.sortKey) : $0.cells[6] < $1.cells[6] }
         if !rows.isEmpty {
-            printColumns(["CABINET", "MODULE", "X", "Y", "WALL X", "WALL Y", "CHANNEL", "CONDITION", ""], rows.map(\.cells))
+            printLinkTable(["CABINET", "MODULE", "X", "Y", "WALL X", "WALL Y", "CHANNEL", "CONDITION", ""], rows.map(\.cells))
         }
         for (cabinet, reason) in unreadableCabinets.sorted(by: { $0.key < $1.key }) {
             print("cabinet \(cabinet): not read: \(reason)")
@@ -229,7 +229,7 @@ private struct LEDRowKey: Hashable {
 /// The controller's event log (`ledsentry events`).
 enum EventTable {
     static func print(_ events: [EventRecord]) {
-        printColumns(["SEQUENCE", "UPTIME S", "EVENT", "CABINET", "VALUE"], events.map { event in
+        printLinkTable(["SEQUENCE", "UPTIME S", "EVENT", "CABINET", "VALUE"], events.map { event in
             let value: String = switch event.type {
             case .overTemperature: String(format: "%.1f °C", Double(event.value) / 10)
             case .underVoltage: String(format: "%.2f V", Double(event.value) / 100)

@@ -160,6 +160,16 @@ final class ControllerClientTests: XCTestCase {
         }
     }
 
+    func testRequestIDsWrapFromFFFFToOneNeverZero() throws {
+        let link = FakeLink()
+        let session = ControllerSession(transport: link, attemptTimeout: quick)
+        for _ in 0..<0x1_0001 { _ = try session.send(HelloRequest()) }
+        XCTAssertEqual(link.requests.count, 0x1_0001)
+        XCTAssertEqual(link.requests.prefix(2).map(\.requestID), [1, 2])
+        XCTAssertEqual(link.requests.suffix(3).map(\.requestID), [0xFFFF, 1, 2])
+        XCTAssertFalse(link.requests.contains { $0.requestID == 0 })
+    }
+
     func testEventLogIsReadAndCleared() async throws {
         let device = FakeController()
         device.events = (1...70).map {

@@ -314,6 +314,9 @@ final class FrameCodecTests: XCTestCase {
         XCTAssertThrowsError(try EventRecord(payload: [1, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 0, 0])) {
             XCTAssertEqual($0 as? WireFormatError, .invalidValue(field: "type", value: 9))
         }
+        XCTAssertThrowsError(try EventRecord(payload: [1, 0, 0, 0, 0, 0, 0, 0, 1, 0xF1, 0, 0, 0, 0])) {
+            XCTAssertEqual($0 as? WireFormatError, .invalidValue(field: "reserved", value: 0xF1))
+        }
         XCTAssertThrowsError(try ModuleTestReport(payload: [0, 0, 2, 0, 0x0F, 0x88, 0x13, 12, 12])) {
             XCTAssertEqual($0 as? WireFormatError, .truncated(field: "module"))
         }

@@ -1,4 +1,5 @@
 import Foundation
+import LEDLink
 import Synchronization
 import XCTest
 @testable import LEDControllers
@@ -102,6 +103,48 @@ final class LinkCLITests: XCTestCase {
         let json2 = try ledsentry(["pixels", "status", "--json", "--port", emulator.portPath])
         let report = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json2.stdout.utf8)) as? [String: Any])
         XCTAssertEqual((report["faults"] as? [Any])?.count, 1)
+    }
+
+    func testRecordWritesASessionThatReplaysTheSameAnswers() async throws {
+        let emulator = try startEmulator(smallWall)
+        defer { emulator.stop() }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("ledsentry-cli-\(getpid()).session").path
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let run = try ledsentry(["params", "get", "gamma", "--json", "--port", emulator.portPath, "--record", file])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let replayed = ControllerClient(transport: try ReplayTransport(sessionPath: file))
+        let gamma = try await replayed.parameter(.gamma)
+        XCTAssertEqual(gamma.value, 220)
+        XCTAssertTrue(run.stdout.contains("\"value\" : 220"), run.stdout)
+    }
+
+    func testEmulatePrintsItsPortServesItAndStopsOnCtrlC() throws {
+        let link = FileManager.default.temporaryDirectory.appendingPathComponent("ledsentry-emulate-\(getpid())").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try binary)
+        process.arguments = ["emulate", "--cabinets", "1x1", "--fault", "dead-module cabinet=0 module=1", "--link", link]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        var printed = ""
+        let deadline = ContinuousClock.now + .seconds(5)
+        while !printed.contains("link:") && ContinuousClock.now < deadline {
+            printed += String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
+        }
+        XCTAssertTrue(printed.hasPrefix("port: /dev/pts/"), printed)
+
+        let modules = try ledsentry(["modules", "test", "--port", link])
+        XCTAssertEqual(modules.status, 1, "a dead module fails its test\n\(modules.stderr)")
+        XCTAssertTrue(modules.stdout.contains("3 of 4 modules passed"), modules.stdout)
+
+        process.interrupt()
+        let stopBy = ContinuousClock.now + .seconds(5)
+        while process.isRunning && ContinuousClock.now < stopBy { usleep(10_000) }
+        XCTAssertFalse(process.isRunning, "Ctrl-C did not stop `ledsentry emulate`")
+        if !process.isRunning { XCTAssertEqual(process.terminationStatus, 0) }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: link), "the emulator removes its link on exit")
     }
 
     func testDemoRunsEndToEndAndExitsZero() throws {

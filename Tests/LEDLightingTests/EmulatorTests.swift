@@ -251,4 +251,22 @@ final class EmulatorTests: XCTestCase {
         XCTAssertEqual(live.count, 3)
         XCTAssertEqual(try survey(try ReplayTransport(sessionPath: session)), live, "the same survey from the recording alone")
     }
+
+    func testOlderWidgetFirmware() throws {
+        // before 4.15 a label 12 follows every discovery reply; it must not be taken as the
+        // answer to the next request
+        let older = try WidgetEmulator(drivers: 5, seed: 6, extra: ["--firmware", "4.14"])
+        let (widget, controller) = try older.connect()
+        XCTAssertEqual(widget.widgetParameters?.firmware, "4.14")
+        let report = try RDMDiscovery(controller: controller).run()
+        XCTAssertEqual(report.uids.count, 5)
+        for uid in report.uids { XCTAssertEqual(try controller.get(uid, .deviceInfo).data.count, 19) }
+        older.stop()
+        // before 2.4 there is no RDM at all: say so instead of timing out on every request
+        let dmxOnly = try WidgetEmulator(drivers: 1, extra: ["--firmware", "2.3"])
+        defer { dmxOnly.stop() }
+        XCTAssertThrowsError(try dmxOnly.connect()) { error in
+            XCTAssertEqual(error as? LightingError, .rdmUnsupported(port: dmxOnly.portPath, firmware: "2.3"))
+        }
+    }
 }

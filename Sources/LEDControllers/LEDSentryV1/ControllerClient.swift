@@ -17,6 +17,12 @@ public actor ControllerClient {
     public nonisolated let portName: String
     /// Learned from HELLO; caps READ_LED_STATUS chunks.
     private var maxPayload = Frame.maximumPayload
+    private var hasGreeted = false
+    /// The largest READ_LED_STATUS chunk to ask for (bytes of LED data); nil: as large as
+    /// the device's payload allows (1014). Smaller chunks suit a link known to be noisy.
+    public var chunkLimit: Int?
+
+    public func setChunkLimit(_ limit: Int?) { chunkLimit = limit }
 
     public init(transport: sending any Transport, retries: Int = 3, attemptTimeout: Duration? = nil) {
         let session = ControllerSession(transport: transport, retries: retries, attemptTimeout: attemptTimeout)
@@ -55,6 +61,7 @@ public actor ControllerClient {
                 received: response.serialized)
         }
         maxPayload = min(Frame.maximumPayload, max(Int(response.maxPayload), 16))
+        hasGreeted = true
         return response
     }
 
@@ -131,7 +138,7 @@ public actor ControllerClient {
         cabinet: UInt16, expectedTotal: Int? = nil,
         progress: (@Sendable (Int, Int) -> Void)? = nil
     ) async throws(ControllerError) -> [UInt8] {
-        let largest = maxPayload - LEDStatusReader.chunkHeaderSize
+        let largest = min(maxPayload - LEDStatusReader.chunkHeaderSize, chunkLimit ?? .max)
         return try await withSession { session throws(ControllerError) in
             var reader = LEDStatusReader(largestChunk: largest)
             return try reader.read(cabinet: cabinet, expectedTotal: expectedTotal, session: session, progress: progress)
@@ -144,6 +151,8 @@ public actor ControllerClient {
     public func readWallStatus(
         identity: Identity? = nil, progress: (@Sendable (Int, Int) -> Void)? = nil
     ) async throws(ControllerError) -> LEDStatusMap {
+        // The chunk size depends on the device's max_payload: greet it first if nobody has.
+        if !hasGreeted { try await hello() }
         let geometry: WallGeometry
         if let identity { geometry = identity.geometry } else { geometry = try await identify().geometry }
         let perCabinet = geometry.ledsPerCabinet
@@ -246,7 +255,7 @@ struct LEDStatusReader {
             shrink()
         } else {
             cleanChunks += 1
-            if cleanChunks >= 8 && chunkSize < largestChunk {
+            if cleanChunks >= 4 && chunkSize < largestChunk {
                 chunkSize = min(largestChunk, chunkSize * 2)
                 cleanChunks = 0
             }

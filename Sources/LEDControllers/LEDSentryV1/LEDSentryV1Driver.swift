@@ -29,6 +29,7 @@ public final class ControllerSession {
 
     private var decoder = FrameDecoder()
     private var lastRequestID: UInt16 = 0
+    private var hasDiscardedStaleInput = false
     /// A frame whose bytes stop arriving for longer than this is abandoned (section 1).
     private static let frameStallLimit = Duration.milliseconds(100)
 
@@ -82,6 +83,12 @@ public final class ControllerSession {
         var seen = Observations()
         statistics.requests += 1
         lastExchangeRetries = 0
+        if !hasDiscardedStaleInput {
+            // Section 2: input waiting at open (e.g. events an emulator's PTY held while no
+            // client was connected) belongs to no request of ours.
+            do { try transport.discardInput() } catch { throw .link(error, request: label) }
+            hasDiscardedStaleInput = true
+        }
 
         for attempt in 0...retries {
             if attempt > 0 {

@@ -696,7 +696,10 @@ public struct EventRecord: WireMessage, Codable {
             throw .invalidValue(field: "type", value: Int(rawType))
         }
         self.type = type
-        _ = try reader.u8("reserved")
+        // Reserved must be 0, like the frame's reserved flag bits: a record that says
+        // otherwise is not one this host understands (found by the fuzzer).
+        let reserved = try reader.u8("reserved")
+        guard reserved == 0 else { throw .invalidValue(field: "reserved", value: Int(reserved)) }
         cabinet = try reader.u16("cabinet")
         value = try reader.i16("value")
     }
