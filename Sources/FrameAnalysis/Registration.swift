@@ -77,6 +77,8 @@ public struct Registration: Sendable {
     public let grid: LEDGrid
     public let gridToCamera: Homography
     public let lens: RadialLens
+    /// What the registration could not decide (shown to the user).
+    public internal(set) var warnings: [String] = []
     /// Correction field on a coarse block grid, camera pixels, bilinearly interpolated.
     let blockSize: Int
     let fieldCols: Int
@@ -529,6 +531,7 @@ enum Registrar {
             }
         }
         var shift = [0, 0]
+        var notes: [String] = []
         for (axis, horizontal) in [true, false].enumerated() {
             let scores = lineScores(horizontal: horizontal)
             let count = horizontal ? grid.cols : grid.rows
@@ -537,14 +540,23 @@ enum Registrar {
             func sum(_ s: Int) -> Double { scores[(margin + s)..<(margin + s + count)].reduce(0, +) }
             // Prefer no shift unless another is clearly better.
             var bestShift = 0
-            for s in -margin...margin where sum(s) > sum(bestShift) + 0.05 * typical { bestShift = s }
+            for s in -margin...margin where sum(s) > sum(bestShift) + 0.02 * typical { bestShift = s }
+            // A completely dark edge line looks the same whether it is this grid's first line or
+            // a line beyond its last: say so rather than pretend.
+            for s in -margin...margin where s != bestShift && sum(s) >= sum(bestShift) - 0.3 * typical {
+                let name = horizontal ? "column" : "row"
+                notes.append("ambiguous \(name) alignment: a dark \(name) at one edge could be the grid's first or a \(name) beyond its last; positions may be off by \(abs(s - bestShift)) \(name)(s)")
+                break
+            }
             let outside = scores[0..<(margin + bestShift)] + scores[(margin + bestShift + count)...]
             if let brightest = outside.max(), brightest > 0.5 * typical {
                 throw .gridMismatch("lit LEDs continue beyond the \(count) \(horizontal ? "columns" : "rows") of --grid \(grid)")
             }
             shift[axis] = bestShift
         }
-        return shift == [0, 0] ? registration : registration.shifted(dx: shift[0], dy: shift[1])
+        var result = shift == [0, 0] ? registration : registration.shifted(dx: shift[0], dy: shift[1])
+        result.warnings = notes
+        return result
     }
 
     /// Final fit on all lit LEDs, then a block-wise median of the residuals as a smooth local
@@ -573,8 +585,10 @@ enum Registrar {
                 fx[b] = median(dxs[b]); fy[b] = median(dys[b]); valid[b] = true
             }
             fillInvalid(&fx, &fy, &valid, cols: fieldCols, rows: fieldRows)
+            let warnings = registration.warnings
             registration = Registration(grid: grid, gridToCamera: h, lens: lens, blockSize: block, fieldCols: fieldCols,
                                         fieldRows: fieldRows, fieldX: fx, fieldY: fy)
+            registration.warnings = warnings
         }
         return registration
     }

@@ -110,6 +110,18 @@ let hiddenAnalysisCommands: [String: @Sendable ([String]) throws -> Void] = [
                                       response: .linear)
         print(String(format: "%.1f", peakResidentMegabytes() - baseline))
     },
+    // Renders a simulated capture: OUT COLSxROWS WIDTHxHEIGHT SEED PATTERN [rgb] [lownoise].
+    "analysis-simulate": { arguments in
+        let grid = LEDGrid(parsing: arguments[1])!, size = LEDGrid(parsing: arguments[2])!
+        let seed = UInt64(arguments[3])!
+        let rgb = arguments.contains("rgb")
+        var camera = CameraSetup.random(cols: grid.cols, rows: grid.rows, width: size.cols, height: size.rows,
+                                        channels: rgb ? 3 : 1, bitDepth: 8, seed: seed)
+        if arguments.contains("lownoise") { camera.readNoise = 0.001; camera.shotNoise = 0.002 }
+        let display = SimulatedDisplay.random(cols: grid.cols, rows: grid.rows, seed: seed)
+        try ImageFiles.write(CaptureSimulator(display: display, camera: camera).render(TestPattern(rawValue: arguments[4])!),
+                             to: arguments[0])
+    },
     // For profilers: analyse one file N times.
     "analysis-repeat": { arguments in
         let (image, _) = try ImageFiles.read(path: arguments[0])

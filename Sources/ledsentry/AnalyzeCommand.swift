@@ -222,6 +222,7 @@ enum AnalysisTable {
                 lines.append("  ... \(r.defects.defects.count - listedDefects) more (use --json for the full list)")
             }
         }
+        for warning in r.registration.warnings { lines.append("  warning: \(warning)") }
         if let annotation = report.annotation { lines.append("  annotated: \(annotation)") }
         return lines.joined(separator: "\n")
     }
@@ -276,6 +277,7 @@ enum AnalysisJSON {
             ("pixelFaultClass", faultClass),
             ("response", string(report.response.rawValue)),
             ("registration", registration),
+            ("warnings", array(r.registration.warnings.map { string($0) })),
         ]
         if let annotation = report.annotation { fields.append(("annotation", string(annotation))) }
         return object(fields)

@@ -185,3 +185,15 @@ func robustnessMargins(_ scenario: Scenario) throws {
     #expect(outcome.precision >= 0.99, "\(scenario): \(describeMisses(outcome.found, outcome.truth))")
     #expect(outcome.recall >= 0.99, "\(scenario): \(describeMisses(outcome.found, outcome.truth))")
 }
+
+/// A completely dark edge row cannot be told from a row beyond the opposite edge: the analysis
+/// must say so instead of silently reporting positions that may be a row off.
+@Test(arguments: [UInt64(400), 401, 402])
+func fullyDarkEdgeRowIsFlagged(_ seed: UInt64) throws {
+    let scenario = Scenario(seed: seed, cols: 128, rows: 64, width: 1920, height: 1080, channels: 1, bitDepth: 8, pattern: .white,
+                            label: "dead top row", adjustDisplay: { d in for x in 0..<128 { d.faultLevels[x] = [0, 0, 0] } })
+    let simulator = CaptureSimulator(display: scenario.display(), camera: scenario.camera())
+    let result = try FrameAnalyzer.analyze(simulator.render(.white), options: AnalysisOptions(grid: LEDGrid(cols: 128, rows: 64), pattern: .white),
+                                           response: .linear)
+    #expect(result.registration.warnings.contains { $0.contains("ambiguous row") }, "\(result.registration.warnings)")
+}

@@ -53,3 +53,4 @@ import Testing
     }
     print("worst error in LED pitches", worst / simulator.pixelsPerLED)
 }
+
