@@ -24,6 +24,8 @@ protocol LinearPlane {
     var width: Int { get }
     var height: Int { get }
     func value(_ x: Int, _ y: Int) -> Float
+    /// The brightest light in row y, columns x0..<x1.
+    func rowMaximum(_ y: Int, _ x0: Int, _ x1: Int) -> Float
 }
 
 /// Raw samples plus a value-to-light table. Unsafe pointers are confined to this view, which
@@ -37,6 +39,15 @@ struct PlaneView<Sample: FixedWidthInteger & UnsignedInteger>: LinearPlane {
     @inline(__always)
     func value(_ x: Int, _ y: Int) -> Float {
         table[Int(truncatingIfNeeded: base[y &* width &+ x])]
+    }
+
+    /// Compares raw samples (the table is monotonic) and converts once.
+    @inline(__always)
+    func rowMaximum(_ y: Int, _ x0: Int, _ x1: Int) -> Float {
+        var top: Sample = 0
+        let row = base + y &* width
+        for x in x0..<x1 { top = max(top, row[x]) }
+        return table[Int(truncatingIfNeeded: top)]
     }
 }
 

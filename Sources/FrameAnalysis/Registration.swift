@@ -182,7 +182,7 @@ enum Registrar {
             for bx in 0..<w {
                 var top: Float = 0
                 for y in by &* factor..<(by &+ 1) &* factor {
-                    for x in bx &* factor..<(bx &+ 1) &* factor { top = max(top, plane.value(x, y)) }
+                    top = max(top, plane.rowMaximum(y, bx &* factor, (bx &+ 1) &* factor))
                 }
                 small[by &* w &+ bx] = top
             }
@@ -316,8 +316,15 @@ enum Registrar {
                     return profile[t] - (prefix[hi] - prefix[lo]) / Double(hi - lo)
                 }
                 // Powers add across lines, so lines whose phase drifts do not cancel.
-                for (index, frequency) in frequencies.enumerated() {
-                    power[index] += goertzelPower(detrended, cyclesPerSample: frequency / Double(perUnit))
+                // Welch: powers of 32-LED segments add up, so the peak is ~1/32 wide and a grid
+                // search in 0.02 steps cannot step over it (a whole long line's peak is ~1/C wide).
+                let segment = 32 * perUnit
+                for start in Swift.stride(from: 0, to: count, by: segment) {
+                    let piece = Array(detrended[start..<min(count, start + segment)])
+                    guard piece.count >= segment / 2 else { continue }
+                    for (index, frequency) in frequencies.enumerated() {
+                        power[index] += goertzelPower(piece, cyclesPerSample: frequency / Double(perUnit))
+                    }
                 }
             }
             // Accept when the grid's own frequency carries a fair share of the strongest peak:
@@ -437,11 +444,12 @@ enum Registrar {
             let ys = max(0, best.cy - radius)...min(grid.rows - 1, best.cy + radius)
             let covered = xs.count == grid.cols && ys.count == grid.rows
             let large = min(xs.count, ys.count) >= 32 || covered
-            for _ in 0..<(covered ? 3 : 2) {
-                let stride = max(1, min(xs.count, ys.count) / 96)
+            for iteration in 0..<(covered ? 3 : 2) {
+                // A few thousand centroids fix the fit; more only cost time.
+                let stride = max(1, Int((Double(xs.count * ys.count) / 3000).squareRoot()))
                 let pairs = litCentroids(plane, registration, xs: xs, ys: ys, stride: stride)
                 guard pairs.count >= 8 else { break }
-                if large { lens.k = bestRadial(pairs, around: lens, base: toGrid) }
+                if large && iteration == 0 { lens.k = bestRadial(pairs, around: lens, base: toGrid) }
                 let inGrid = pairs.map { ($0.0, toGrid.apply(lens.undistort($0.1))) }
                 if let correction = fitRejectingOutliers(inGrid, affine: !large) {
                     registration = Registration(grid: grid, gridToCamera: base * correction, lens: lens)
@@ -457,7 +465,7 @@ enum Registrar {
     /// The radial coefficient under which the centroids fit a homography best (a coarse then a
     /// fine search around the current one).
     static func bestRadial(_ pairs: [(Point, Point)], around lens: RadialLens, base toGrid: Homography) -> Double {
-        let step = max(1, pairs.count / 800)
+        let step = max(1, pairs.count / 500)
         let sample = Swift.stride(from: 0, to: pairs.count, by: step).map { pairs[$0] }
         func cost(_ k: Double) -> Double {
             var candidate = lens
@@ -567,7 +575,9 @@ enum Registrar {
         let block = 8
         let fieldCols = (grid.cols + block - 1) / block, fieldRows = (grid.rows + block - 1) / block
         for _ in 0..<2 {
-            let pairs = litCentroids(plane, registration, xs: 0...(grid.cols - 1), ys: 0...(grid.rows - 1))
+            // Every other LED on big grids still leaves ~16 per 8x8 block of the field.
+            let pairs = litCentroids(plane, registration, xs: 0...(grid.cols - 1), ys: 0...(grid.rows - 1),
+                                     stride: grid.count > 20000 ? 2 : 1)
             let lens = registration.lens
             guard pairs.count >= 8,
                   let h = fitRejectingOutliers(pairs.map { ($0.0, lens.undistort($0.1)) }, affine: false) else { return registration }
