@@ -342,9 +342,9 @@ enum Registrar {
     // MARK: Lattice
 
     /// Centroid of the LED spot nearest `p`: the window is re-centred on the estimate until it
-    /// settles (so the result does not lean toward the prediction), and only light above 40%
-    /// of the window's range counts (so neighbours' blur tails do not pull it). nil outside the
-    /// frame. The amplitude is the window's range.
+    /// settles (so the result does not lean toward the prediction), and only samples above 40%
+    /// of the window's range count (so neighbours' blur tails do not pull it). nil outside the
+    /// frame. The amplitude is the window's range in light.
     @inline(__always)
     static func centroid<P: LinearPlane>(_ plane: P, _ p: Point, half: Int) -> (point: Point, amplitude: Float)? {
         var estimate = p
@@ -352,26 +352,9 @@ enum Registrar {
         for _ in 0..<3 {
             let cx = Int(estimate.x.rounded()), cy = Int(estimate.y.rounded())
             guard cx - half >= 0, cy - half >= 0, cx + half < plane.width, cy + half < plane.height else { return nil }
-            var low = Float.infinity, high = -Float.infinity
-            for y in cy - half...cy + half {
-                for x in cx - half...cx + half {
-                    let v = plane.value(x, y)
-                    low = min(low, v)
-                    high = max(high, v)
-                }
-            }
-            let level = low + 0.4 * (high - low)
-            var sw: Float = 0, sx: Float = 0, sy: Float = 0
-            for y in cy - half...cy + half {
-                for x in cx - half...cx + half {
-                    let w = max(0, plane.value(x, y) - level)
-                    sw += w
-                    sx += w * Float(x - cx)
-                    sy += w * Float(y - cy)
-                }
-            }
+            let (sw, sx, sy, range) = plane.spotMoments(cx, cy, half)
             guard sw > 0 else { return nil }
-            amplitude = high - low
+            amplitude = range
             let next = Point(Double(cx) + Double(sx / sw), Double(cy) + Double(sy / sw))
             // Never wander further than half a window from the prediction.
             if abs(next.x - p.x) > Double(half) || abs(next.y - p.y) > Double(half) { return nil }
