@@ -54,11 +54,14 @@ public enum ImageFileFormat: String, Sendable {
 public enum ImageFiles {
     /// Reads a capture, choosing the decoder from the file's first bytes.
     public static func read(path: String) throws(ImageFileError) -> (Image, ImageFileFormat) {
-        let bytes = try readBytes(path: path)
-        if bytes.count >= 2, bytes[0] == UInt8(ascii: "P"),
-           bytes[1] == UInt8(ascii: "5") || bytes[1] == UInt8(ascii: "6") {
-            return (try PNMCodec.decode(bytes, path: path), .pnm)
+        // PNM pixel data is read straight into the image (no whole-file buffer), so a PGM
+        // capture costs its own size in memory once.
+        let prefix = try readBytes(path: path, limit: 4096)
+        if prefix.count >= 2, prefix[0] == UInt8(ascii: "P"),
+           prefix[1] == UInt8(ascii: "5") || prefix[1] == UInt8(ascii: "6") {
+            return (try PNMCodec.read(path: path, prefix: prefix), .pnm)
         }
+        let bytes = try readBytes(path: path)
         if bytes.count >= 8, bytes[0] == 0x89, bytes[1] == 0x50, bytes[2] == 0x4E, bytes[3] == 0x47 {
             return (try PNGCodec.decode(bytes, path: path), .png)
         }
@@ -95,7 +98,7 @@ public enum ImageFiles {
         try JPEGCodec.decode(bytes, path: "<memory>")
     }
 
-    static func readBytes(path: String) throws(ImageFileError) -> [UInt8] {
+    static func readBytes(path: String, limit: Int = .max) throws(ImageFileError) -> [UInt8] {
         guard let file = fopen(path, "rb") else {
             throw .unreadable(path: path, reason: String(cString: strerror(errno)))
         }
@@ -107,7 +110,7 @@ public enum ImageFiles {
         if (info.st_mode & S_IFMT) == S_IFDIR {
             throw .unreadable(path: path, reason: "is a directory")
         }
-        let size = Int(info.st_size)
+        let size = min(limit, Int(info.st_size))
         var bytes = [UInt8](repeating: 0, count: size)
         let got = bytes.withUnsafeMutableBytes { fread($0.baseAddress, 1, size, file) }
         if got != size {
@@ -130,7 +133,15 @@ public enum ImageFiles {
 
 /// Binary PGM (P5) and PPM (P6), 8 or 16 bit (16-bit samples are big-endian per Netpbm).
 enum PNMCodec {
-    static func decode(_ bytes: [UInt8], path: String) throws(ImageFileError) -> Image {
+    struct Header {
+        let channels: Int, width: Int, height: Int, maxValue: Int
+        /// Offset of the first pixel byte.
+        let dataOffset: Int
+        var bytesPerSample: Int { maxValue < 256 ? 1 : 2 }
+        var dataCount: Int { width * height * channels * bytesPerSample }
+    }
+
+    static func header(_ bytes: [UInt8], path: String) throws(ImageFileError) -> Header {
         var position = 2
         func skipSpaceAndComments() {
             while position < bytes.count {
@@ -169,42 +180,63 @@ enum PNMCodec {
         guard position < bytes.count else {
             throw .truncated(path: path, detail: "no pixel data after the header")
         }
-        position += 1  // the single whitespace byte ending the header
-        let bytesPerSample = maxValue < 256 ? 1 : 2
-        let count = width * height * channels
-        let available = bytes.count - position
-        guard available >= count * bytesPerSample else {
-            throw .truncated(path: path, detail:
-                "\(width)x\(height) needs \(count * bytesPerSample) data bytes, file has \(available)")
+        // One whitespace byte ends the header.
+        return Header(channels: channels, width: width, height: height, maxValue: maxValue, dataOffset: position + 1)
+    }
+
+    /// Reads the pixel data from the file in rows, straight into planar samples.
+    static func read(path: String, prefix: [UInt8]) throws(ImageFileError) -> Image {
+        let h = try header(prefix, path: path)
+        guard let file = fopen(path, "rb") else {
+            throw .unreadable(path: path, reason: String(cString: strerror(errno)))
         }
-        let plane = width * height
-        if bytesPerSample == 1 {
-            var samples = [UInt8](repeating: 0, count: count)
-            samples.withUnsafeMutableBufferPointer { out in
-                bytes.withUnsafeBufferPointer { input in
-                    for index in 0..<plane {
-                        for channel in 0..<channels {
-                            out[channel &* plane &+ index] = input[position &+ index &* channels &+ channel]
+        defer { fclose(file) }
+        var info = stat()
+        fstat(fileno(file), &info)
+        let available = Int(info.st_size) - h.dataOffset
+        guard available >= h.dataCount else {
+            throw .truncated(path: path, detail:
+                "\(h.width)x\(h.height) needs \(h.dataCount) data bytes, file has \(max(0, available))")
+        }
+        fseek(file, h.dataOffset, SEEK_SET)
+        let plane = h.width * h.height
+        let rowBytes = h.width * h.channels * h.bytesPerSample
+        var row = [UInt8](repeating: 0, count: rowBytes)
+        func readRow() throws(ImageFileError) {
+            let got = row.withUnsafeMutableBytes { fread($0.baseAddress, 1, rowBytes, file) }
+            if got != rowBytes { throw .truncated(path: path, detail: "short read of pixel data") }
+        }
+        if h.bytesPerSample == 1 {
+            var samples = [UInt8](repeating: 0, count: plane * h.channels)
+            for y in 0..<h.height {
+                try readRow()
+                samples.withUnsafeMutableBufferPointer { out in
+                    row.withUnsafeBufferPointer { input in
+                        for x in 0..<h.width {
+                            for c in 0..<h.channels {
+                                out[c &* plane &+ y &* h.width &+ x] = input[x &* h.channels &+ c]
+                            }
                         }
                     }
                 }
             }
-            return Image(width: width, height: height, channels: channels, maxValue: maxValue,
-                         samples: .uint8(samples))
+            return Image(width: h.width, height: h.height, channels: h.channels, maxValue: h.maxValue, samples: .uint8(samples))
         }
-        var samples = [UInt16](repeating: 0, count: count)
-        samples.withUnsafeMutableBufferPointer { out in
-            bytes.withUnsafeBufferPointer { input in
-                for index in 0..<plane {
-                    for channel in 0..<channels {
-                        let at = position &+ (index &* channels &+ channel) &* 2
-                        out[channel &* plane &+ index] = UInt16(input[at]) << 8 | UInt16(input[at &+ 1])
+        var samples = [UInt16](repeating: 0, count: plane * h.channels)
+        for y in 0..<h.height {
+            try readRow()
+            samples.withUnsafeMutableBufferPointer { out in
+                row.withUnsafeBufferPointer { input in
+                    for x in 0..<h.width {
+                        for c in 0..<h.channels {
+                            let at = (x &* h.channels &+ c) &* 2
+                            out[c &* plane &+ y &* h.width &+ x] = UInt16(input[at]) << 8 | UInt16(input[at &+ 1])
+                        }
                     }
                 }
             }
         }
-        return Image(width: width, height: height, channels: channels, maxValue: maxValue,
-                     samples: .uint16(samples))
+        return Image(width: h.width, height: h.height, channels: h.channels, maxValue: h.maxValue, samples: .uint16(samples))
     }
 
     static func encode(_ image: Image) -> [UInt8] {
