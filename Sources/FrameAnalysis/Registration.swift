@@ -171,7 +171,7 @@ enum Registrar {
     // MARK: Outline
 
     static func findOutline<P: LinearPlane>(_ plane: P) throws(AnalysisError) -> [Point] {
-        let factor = max(1, max(plane.width, plane.height) / 640)
+        let factor = max(1, max(plane.width, plane.height) / 480)
         let w = plane.width / factor, h = plane.height / factor
         guard w >= 16, h >= 16 else { throw .displayNotFound("capture too small (\(plane.width)x\(plane.height))") }
         // Block maxima, then a morphological closing: LEDs are bright points on a dark face,
