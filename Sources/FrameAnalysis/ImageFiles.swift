@@ -206,37 +206,29 @@ enum PNMCodec {
             let got = row.withUnsafeMutableBytes { fread($0.baseAddress, 1, rowBytes, file) }
             if got != rowBytes { throw .truncated(path: path, detail: "short read of pixel data") }
         }
-        if h.bytesPerSample == 1 {
-            var samples = [UInt8](repeating: 0, count: plane * h.channels)
+        // One row at a time from interleaved file order into planes; 16-bit is big-endian.
+        func planar<T: FixedWidthInteger>(_ sample: (UnsafeBufferPointer<UInt8>, Int) -> T) throws(ImageFileError) -> [T] {
+            var samples = [T](repeating: 0, count: plane * h.channels)
             for y in 0..<h.height {
                 try readRow()
                 samples.withUnsafeMutableBufferPointer { out in
                     row.withUnsafeBufferPointer { input in
                         for x in 0..<h.width {
                             for c in 0..<h.channels {
-                                out[c &* plane &+ y &* h.width &+ x] = input[x &* h.channels &+ c]
+                                out[c &* plane &+ y &* h.width &+ x] = sample(input, x &* h.channels &+ c)
                             }
                         }
                     }
                 }
             }
-            return Image(width: h.width, height: h.height, channels: h.channels, maxValue: h.maxValue, samples: .uint8(samples))
+            return samples
         }
-        var samples = [UInt16](repeating: 0, count: plane * h.channels)
-        for y in 0..<h.height {
-            try readRow()
-            samples.withUnsafeMutableBufferPointer { out in
-                row.withUnsafeBufferPointer { input in
-                    for x in 0..<h.width {
-                        for c in 0..<h.channels {
-                            let at = (x &* h.channels &+ c) &* 2
-                            out[c &* plane &+ y &* h.width &+ x] = UInt16(input[at]) << 8 | UInt16(input[at &+ 1])
-                        }
-                    }
-                }
-            }
+        if h.bytesPerSample == 1 {
+            return Image(width: h.width, height: h.height, channels: h.channels, maxValue: h.maxValue,
+                         samples: .uint8(try planar { input, i in input[i] }))
         }
-        return Image(width: h.width, height: h.height, channels: h.channels, maxValue: h.maxValue, samples: .uint16(samples))
+        return Image(width: h.width, height: h.height, channels: h.channels, maxValue: h.maxValue,
+                     samples: .uint16(try planar { input, i in UInt16(input[i &* 2]) << 8 | UInt16(input[i &* 2 &+ 1]) }))
     }
 
     static func encode(_ image: Image) -> [UInt8] {
