@@ -66,7 +66,8 @@ public enum ImageFiles {
             return (try PNGCodec.decode(bytes, path: path), .png)
         }
         if bytes.count >= 3, bytes[0] == 0xFF, bytes[1] == 0xD8, bytes[2] == 0xFF {
-            return (try JPEGCodec.decode(bytes, path: path), .jpeg)
+            let decoded = try JPEGCodec.decode(bytes, path: path)
+            return (ExifOrientation.apply(ExifOrientation.read(bytes), to: decoded), .jpeg)
         }
         if bytes.count >= 2, bytes[0] == UInt8(ascii: "P"),
            (UInt8(ascii: "1")...UInt8(ascii: "4")).contains(bytes[1]) {
@@ -428,4 +429,73 @@ func interleave<T: FixedWidthInteger>(_ input: [T], channels: Int) -> [T] {
         }
     }
     return output
+}
+
+/// EXIF orientation of phone JPEGs: the pixels are stored as the sensor saw them and tag
+/// 0x0112 says how to turn them upright. Ignoring it would mirror or rotate LED coordinates.
+enum ExifOrientation {
+    /// The orientation value (1...8) from a JPEG's APP1 Exif block, or 1.
+    static func read(_ jpeg: [UInt8]) -> Int {
+        var position = 2
+        while position + 4 <= jpeg.count, jpeg[position] == 0xFF {
+            let marker = jpeg[position + 1]
+            if marker == 0xDA || marker == 0xD9 { break }  // image data: no more metadata
+            let length = Int(jpeg[position + 2]) << 8 | Int(jpeg[position + 3])
+            let body = position + 4
+            if marker == 0xE1, length >= 16, body + length - 2 <= jpeg.count,
+               Array(jpeg[body..<body + 6]) == [0x45, 0x78, 0x69, 0x66, 0, 0] {
+                return tiffOrientation(Array(jpeg[(body + 6)..<(body + length - 2)])) ?? 1
+            }
+            position = body + length - 2
+        }
+        return 1
+    }
+
+    private static func tiffOrientation(_ tiff: [UInt8]) -> Int? {
+        guard tiff.count >= 8 else { return nil }
+        let little = tiff[0] == 0x49
+        func u16(_ at: Int) -> Int? {
+            guard at + 2 <= tiff.count else { return nil }
+            return little ? Int(tiff[at]) | Int(tiff[at + 1]) << 8 : Int(tiff[at]) << 8 | Int(tiff[at + 1])
+        }
+        func u32(_ at: Int) -> Int? {
+            guard let a = u16(at), let b = u16(at + 2) else { return nil }
+            return little ? a | b << 16 : a << 16 | b
+        }
+        guard let ifd = u32(4), let entries = u16(ifd) else { return nil }
+        for index in 0..<entries {
+            let entry = ifd + 2 + index * 12
+            if u16(entry) == 0x0112, let value = u16(entry + 8), (1...8).contains(value) { return value }
+        }
+        return nil
+    }
+
+    /// `image` turned upright for orientation `value` (EXIF 1...8).
+    static func apply(_ value: Int, to image: Image) -> Image {
+        guard value != 1, case .uint8(let samples) = image.samples else { return image }
+        let w = image.width, h = image.height
+        let swaps = value >= 5
+        let outW = swaps ? h : w, outH = swaps ? w : h
+        var out = [UInt8](repeating: 0, count: samples.count)
+        for c in 0..<image.channels {
+            let inBase = c * w * h, outBase = c * outW * outH
+            for y in 0..<outH {
+                for x in 0..<outW {
+                    // Source pixel for output (x, y), per the EXIF definitions.
+                    let (sx, sy): (Int, Int)
+                    switch value {
+                    case 2: (sx, sy) = (w - 1 - x, y)
+                    case 3: (sx, sy) = (w - 1 - x, h - 1 - y)
+                    case 4: (sx, sy) = (x, h - 1 - y)
+                    case 5: (sx, sy) = (y, x)
+                    case 6: (sx, sy) = (y, h - 1 - x)
+                    case 7: (sx, sy) = (w - 1 - y, h - 1 - x)
+                    default: (sx, sy) = (w - 1 - y, x)  // 8
+                    }
+                    out[outBase + y * outW + x] = samples[inBase + sy * w + sx]
+                }
+            }
+        }
+        return Image(width: outW, height: outH, channels: image.channels, maxValue: image.maxValue, samples: .uint8(out))
+    }
 }
