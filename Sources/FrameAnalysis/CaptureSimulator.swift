@@ -48,6 +48,33 @@ public struct SimulatedDisplay: Sendable {
         stuckLevels = Array(repeating: 0, count: cols * rows)
     }
 
+    /// A display with exactly the faults of `map` (e.g. an emulated controller's fault list):
+    /// dead LEDs at 5%, dim at 50%, stuck at 80%; a colour channel fails alone when the
+    /// defect names one. `nonUniformity` adds the usual LED-to-LED spread (seeded).
+    public init(defects map: DefectMap, moduleWidth: Int = 64, moduleHeight: Int = 32,
+                nonUniformity: Float = 0.05, seed: UInt64 = 1) {
+        self.init(cols: map.cols, rows: map.rows, moduleWidth: moduleWidth, moduleHeight: moduleHeight)
+        var rng = SeededRandom(seed: seed)
+        for i in 0..<uniformity.count {
+            uniformity[i] = Float.random(in: (1 - nonUniformity)...(1 + nonUniformity), using: &rng)
+        }
+        for defect in map.defects {
+            let index = defect.y * cols + defect.x
+            switch defect.kind {
+            case .stuck:
+                stuckLevels[index] = 0.8
+            case .dead, .dim:
+                let level: Float = defect.kind == .dead ? 0.05 : 0.5
+                switch defect.channel {
+                case .all: faultLevels[index] = SIMD3(repeating: level)
+                case .red: faultLevels[index].x = level
+                case .green: faultLevels[index].y = level
+                case .blue: faultLevels[index].z = level
+                }
+            }
+        }
+    }
+
     /// What kinds of faults `random` places.
     public struct FaultMix: Sendable {
         public var isolated = 12

@@ -54,16 +54,20 @@ public enum ImageFileFormat: String, Sendable {
 public enum ImageFiles {
     /// Reads a capture, choosing the decoder from the file's first bytes.
     public static func read(path: String) throws(ImageFileError) -> (Image, ImageFileFormat) {
-        let bytes = try readBytes(path: path)
-        if bytes.count >= 2, bytes[0] == UInt8(ascii: "P"),
-           bytes[1] == UInt8(ascii: "5") || bytes[1] == UInt8(ascii: "6") {
-            return (try PNMCodec.decode(bytes, path: path), .pnm)
+        // PNM pixel data is read straight into the image (no whole-file buffer), so a PGM
+        // capture costs its own size in memory once.
+        let prefix = try readBytes(path: path, limit: 4096)
+        if prefix.count >= 2, prefix[0] == UInt8(ascii: "P"),
+           prefix[1] == UInt8(ascii: "5") || prefix[1] == UInt8(ascii: "6") {
+            return (try PNMCodec.read(path: path, prefix: prefix), .pnm)
         }
+        let bytes = try readBytes(path: path)
         if bytes.count >= 8, bytes[0] == 0x89, bytes[1] == 0x50, bytes[2] == 0x4E, bytes[3] == 0x47 {
             return (try PNGCodec.decode(bytes, path: path), .png)
         }
         if bytes.count >= 3, bytes[0] == 0xFF, bytes[1] == 0xD8, bytes[2] == 0xFF {
-            return (try JPEGCodec.decode(bytes, path: path), .jpeg)
+            let decoded = try JPEGCodec.decode(bytes, path: path)
+            return (ExifOrientation.apply(ExifOrientation.read(bytes), to: decoded), .jpeg)
         }
         if bytes.count >= 2, bytes[0] == UInt8(ascii: "P"),
            (UInt8(ascii: "1")...UInt8(ascii: "4")).contains(bytes[1]) {
@@ -95,7 +99,7 @@ public enum ImageFiles {
         try JPEGCodec.decode(bytes, path: "<memory>")
     }
 
-    static func readBytes(path: String) throws(ImageFileError) -> [UInt8] {
+    static func readBytes(path: String, limit: Int = .max) throws(ImageFileError) -> [UInt8] {
         guard let file = fopen(path, "rb") else {
             throw .unreadable(path: path, reason: String(cString: strerror(errno)))
         }
@@ -107,7 +111,7 @@ public enum ImageFiles {
         if (info.st_mode & S_IFMT) == S_IFDIR {
             throw .unreadable(path: path, reason: "is a directory")
         }
-        let size = Int(info.st_size)
+        let size = min(limit, Int(info.st_size))
         var bytes = [UInt8](repeating: 0, count: size)
         let got = bytes.withUnsafeMutableBytes { fread($0.baseAddress, 1, size, file) }
         if got != size {
@@ -130,7 +134,15 @@ public enum ImageFiles {
 
 /// Binary PGM (P5) and PPM (P6), 8 or 16 bit (16-bit samples are big-endian per Netpbm).
 enum PNMCodec {
-    static func decode(_ bytes: [UInt8], path: String) throws(ImageFileError) -> Image {
+    struct Header {
+        let channels: Int, width: Int, height: Int, maxValue: Int
+        /// Offset of the first pixel byte.
+        let dataOffset: Int
+        var bytesPerSample: Int { maxValue < 256 ? 1 : 2 }
+        var dataCount: Int { width * height * channels * bytesPerSample }
+    }
+
+    static func header(_ bytes: [UInt8], path: String) throws(ImageFileError) -> Header {
         var position = 2
         func skipSpaceAndComments() {
             while position < bytes.count {
@@ -169,42 +181,55 @@ enum PNMCodec {
         guard position < bytes.count else {
             throw .truncated(path: path, detail: "no pixel data after the header")
         }
-        position += 1  // the single whitespace byte ending the header
-        let bytesPerSample = maxValue < 256 ? 1 : 2
-        let count = width * height * channels
-        let available = bytes.count - position
-        guard available >= count * bytesPerSample else {
-            throw .truncated(path: path, detail:
-                "\(width)x\(height) needs \(count * bytesPerSample) data bytes, file has \(available)")
+        // One whitespace byte ends the header.
+        return Header(channels: channels, width: width, height: height, maxValue: maxValue, dataOffset: position + 1)
+    }
+
+    /// Reads the pixel data from the file in rows, straight into planar samples.
+    static func read(path: String, prefix: [UInt8]) throws(ImageFileError) -> Image {
+        let h = try header(prefix, path: path)
+        guard let file = fopen(path, "rb") else {
+            throw .unreadable(path: path, reason: String(cString: strerror(errno)))
         }
-        let plane = width * height
-        if bytesPerSample == 1 {
-            var samples = [UInt8](repeating: 0, count: count)
-            samples.withUnsafeMutableBufferPointer { out in
-                bytes.withUnsafeBufferPointer { input in
-                    for index in 0..<plane {
-                        for channel in 0..<channels {
-                            out[channel &* plane &+ index] = input[position &+ index &* channels &+ channel]
+        defer { fclose(file) }
+        var info = stat()
+        fstat(fileno(file), &info)
+        let available = Int(info.st_size) - h.dataOffset
+        guard available >= h.dataCount else {
+            throw .truncated(path: path, detail:
+                "\(h.width)x\(h.height) needs \(h.dataCount) data bytes, file has \(max(0, available))")
+        }
+        fseek(file, h.dataOffset, SEEK_SET)
+        let plane = h.width * h.height
+        let rowBytes = h.width * h.channels * h.bytesPerSample
+        var row = [UInt8](repeating: 0, count: rowBytes)
+        func readRow() throws(ImageFileError) {
+            let got = row.withUnsafeMutableBytes { fread($0.baseAddress, 1, rowBytes, file) }
+            if got != rowBytes { throw .truncated(path: path, detail: "short read of pixel data") }
+        }
+        // One row at a time from interleaved file order into planes; 16-bit is big-endian.
+        func planar<T: FixedWidthInteger>(_ sample: (UnsafeBufferPointer<UInt8>, Int) -> T) throws(ImageFileError) -> [T] {
+            var samples = [T](repeating: 0, count: plane * h.channels)
+            for y in 0..<h.height {
+                try readRow()
+                samples.withUnsafeMutableBufferPointer { out in
+                    row.withUnsafeBufferPointer { input in
+                        for x in 0..<h.width {
+                            for c in 0..<h.channels {
+                                out[c &* plane &+ y &* h.width &+ x] = sample(input, x &* h.channels &+ c)
+                            }
                         }
                     }
                 }
             }
-            return Image(width: width, height: height, channels: channels, maxValue: maxValue,
-                         samples: .uint8(samples))
+            return samples
         }
-        var samples = [UInt16](repeating: 0, count: count)
-        samples.withUnsafeMutableBufferPointer { out in
-            bytes.withUnsafeBufferPointer { input in
-                for index in 0..<plane {
-                    for channel in 0..<channels {
-                        let at = position &+ (index &* channels &+ channel) &* 2
-                        out[channel &* plane &+ index] = UInt16(input[at]) << 8 | UInt16(input[at &+ 1])
-                    }
-                }
-            }
+        if h.bytesPerSample == 1 {
+            return Image(width: h.width, height: h.height, channels: h.channels, maxValue: h.maxValue,
+                         samples: .uint8(try planar { input, i in input[i] }))
         }
-        return Image(width: width, height: height, channels: channels, maxValue: maxValue,
-                     samples: .uint16(samples))
+        return Image(width: h.width, height: h.height, channels: h.channels, maxValue: h.maxValue,
+                     samples: .uint16(try planar { input, i in UInt16(input[i &* 2]) << 8 | UInt16(input[i &* 2 &+ 1]) }))
     }
 
     static func encode(_ image: Image) -> [UInt8] {
@@ -404,4 +429,73 @@ func interleave<T: FixedWidthInteger>(_ input: [T], channels: Int) -> [T] {
         }
     }
     return output
+}
+
+/// EXIF orientation of phone JPEGs: the pixels are stored as the sensor saw them and tag
+/// 0x0112 says how to turn them upright. Ignoring it would mirror or rotate LED coordinates.
+enum ExifOrientation {
+    /// The orientation value (1...8) from a JPEG's APP1 Exif block, or 1.
+    static func read(_ jpeg: [UInt8]) -> Int {
+        var position = 2
+        while position + 4 <= jpeg.count, jpeg[position] == 0xFF {
+            let marker = jpeg[position + 1]
+            if marker == 0xDA || marker == 0xD9 { break }  // image data: no more metadata
+            let length = Int(jpeg[position + 2]) << 8 | Int(jpeg[position + 3])
+            let body = position + 4
+            if marker == 0xE1, length >= 16, body + length - 2 <= jpeg.count,
+               Array(jpeg[body..<body + 6]) == [0x45, 0x78, 0x69, 0x66, 0, 0] {
+                return tiffOrientation(Array(jpeg[(body + 6)..<(body + length - 2)])) ?? 1
+            }
+            position = body + length - 2
+        }
+        return 1
+    }
+
+    private static func tiffOrientation(_ tiff: [UInt8]) -> Int? {
+        guard tiff.count >= 8 else { return nil }
+        let little = tiff[0] == 0x49
+        func u16(_ at: Int) -> Int? {
+            guard at + 2 <= tiff.count else { return nil }
+            return little ? Int(tiff[at]) | Int(tiff[at + 1]) << 8 : Int(tiff[at]) << 8 | Int(tiff[at + 1])
+        }
+        func u32(_ at: Int) -> Int? {
+            guard let a = u16(at), let b = u16(at + 2) else { return nil }
+            return little ? a | b << 16 : a << 16 | b
+        }
+        guard let ifd = u32(4), let entries = u16(ifd) else { return nil }
+        for index in 0..<entries {
+            let entry = ifd + 2 + index * 12
+            if u16(entry) == 0x0112, let value = u16(entry + 8), (1...8).contains(value) { return value }
+        }
+        return nil
+    }
+
+    /// `image` turned upright for orientation `value` (EXIF 1...8).
+    static func apply(_ value: Int, to image: Image) -> Image {
+        guard value != 1, case .uint8(let samples) = image.samples else { return image }
+        let w = image.width, h = image.height
+        let swaps = value >= 5
+        let outW = swaps ? h : w, outH = swaps ? w : h
+        var out = [UInt8](repeating: 0, count: samples.count)
+        for c in 0..<image.channels {
+            let inBase = c * w * h, outBase = c * outW * outH
+            for y in 0..<outH {
+                for x in 0..<outW {
+                    // Source pixel for output (x, y), per the EXIF definitions.
+                    let (sx, sy): (Int, Int)
+                    switch value {
+                    case 2: (sx, sy) = (w - 1 - x, y)
+                    case 3: (sx, sy) = (w - 1 - x, h - 1 - y)
+                    case 4: (sx, sy) = (x, h - 1 - y)
+                    case 5: (sx, sy) = (y, x)
+                    case 6: (sx, sy) = (y, h - 1 - x)
+                    case 7: (sx, sy) = (w - 1 - y, h - 1 - x)
+                    default: (sx, sy) = (w - 1 - y, x)  // 8
+                    }
+                    out[outBase + y * outW + x] = samples[inBase + sy * w + sx]
+                }
+            }
+        }
+        return Image(width: outW, height: outH, channels: image.channels, maxValue: image.maxValue, samples: .uint8(out))
+    }
 }

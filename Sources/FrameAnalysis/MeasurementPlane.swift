@@ -24,6 +24,11 @@ protocol LinearPlane {
     var width: Int { get }
     var height: Int { get }
     func value(_ x: Int, _ y: Int) -> Float
+    /// The brightest light in row y, columns x0..<x1.
+    func rowMaximum(_ y: Int, _ x0: Int, _ x1: Int) -> Float
+    /// Over the square window of half-size `half` at (cx, cy): the sum of sample excess over
+    /// 40% of the window's range, its first moments about the centre, and the range in light.
+    func spotMoments(_ cx: Int, _ cy: Int, _ half: Int) -> (weight: Float, x: Float, y: Float, range: Float)
 }
 
 /// Raw samples plus a value-to-light table. Unsafe pointers are confined to this view, which
@@ -37,6 +42,47 @@ struct PlaneView<Sample: FixedWidthInteger & UnsignedInteger>: LinearPlane {
     @inline(__always)
     func value(_ x: Int, _ y: Int) -> Float {
         table[Int(truncatingIfNeeded: base[y &* width &+ x])]
+    }
+
+    /// Compares raw samples (the table is monotonic) and converts once.
+    @inline(__always)
+    func rowMaximum(_ y: Int, _ x0: Int, _ x1: Int) -> Float {
+        var top: Sample = 0
+        let row = base + y &* width
+        for x in x0..<x1 { top = max(top, row[x]) }
+        return table[Int(truncatingIfNeeded: top)]
+    }
+
+    /// On raw integer samples (the table is monotonic and the centroid only needs a
+    /// threshold): integer adds in the inner loops, no table lookups. This is the hottest loop
+    /// of registration.
+    @inline(__always)
+    func spotMoments(_ cx: Int, _ cy: Int, _ half: Int) -> (weight: Float, x: Float, y: Float, range: Float) {
+        var low = Sample.max, high = Sample.min
+        for y in (cy &- half)...(cy &+ half) {
+            let row = base + y &* width
+            for x in (cx &- half)...(cx &+ half) {
+                let v = row[x]
+                low = min(low, v)
+                high = max(high, v)
+            }
+        }
+        let level = Int32(truncatingIfNeeded: low) &+ (Int32(truncatingIfNeeded: high) &- Int32(truncatingIfNeeded: low)) &* 2 / 5
+        var sw: Int64 = 0, sx: Int64 = 0, sy: Int64 = 0
+        for y in (cy &- half)...(cy &+ half) {
+            let row = base + y &* width
+            var rowWeight: Int32 = 0, rowX: Int32 = 0
+            for x in (cx &- half)...(cx &+ half) {
+                let w = max(0, Int32(truncatingIfNeeded: row[x]) &- level)
+                rowWeight &+= w
+                rowX &+= w &* Int32(truncatingIfNeeded: x &- cx)
+            }
+            sw &+= Int64(rowWeight)
+            sx &+= Int64(rowX)
+            sy &+= Int64(rowWeight) &* Int64(y &- cy)
+        }
+        return (Float(sw), Float(sx), Float(sy),
+                table[Int(truncatingIfNeeded: high)] - table[Int(truncatingIfNeeded: low)])
     }
 }
 

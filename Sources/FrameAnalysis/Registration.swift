@@ -77,6 +77,8 @@ public struct Registration: Sendable {
     public let grid: LEDGrid
     public let gridToCamera: Homography
     public let lens: RadialLens
+    /// What the registration could not decide (shown to the user).
+    public internal(set) var warnings: [String] = []
     /// Correction field on a coarse block grid, camera pixels, bilinearly interpolated.
     let blockSize: Int
     let fieldCols: Int
@@ -169,7 +171,7 @@ enum Registrar {
     // MARK: Outline
 
     static func findOutline<P: LinearPlane>(_ plane: P) throws(AnalysisError) -> [Point] {
-        let factor = max(1, max(plane.width, plane.height) / 640)
+        let factor = max(1, max(plane.width, plane.height) / 480)
         let w = plane.width / factor, h = plane.height / factor
         guard w >= 16, h >= 16 else { throw .displayNotFound("capture too small (\(plane.width)x\(plane.height))") }
         // Block maxima, then a morphological closing: LEDs are bright points on a dark face,
@@ -180,7 +182,7 @@ enum Registrar {
             for bx in 0..<w {
                 var top: Float = 0
                 for y in by &* factor..<(by &+ 1) &* factor {
-                    for x in bx &* factor..<(bx &+ 1) &* factor { top = max(top, plane.value(x, y)) }
+                    top = max(top, plane.rowMaximum(y, bx &* factor, (bx &+ 1) &* factor))
                 }
                 small[by &* w &+ bx] = top
             }
@@ -314,8 +316,15 @@ enum Registrar {
                     return profile[t] - (prefix[hi] - prefix[lo]) / Double(hi - lo)
                 }
                 // Powers add across lines, so lines whose phase drifts do not cancel.
-                for (index, frequency) in frequencies.enumerated() {
-                    power[index] += goertzelPower(detrended, cyclesPerSample: frequency / Double(perUnit))
+                // Welch: powers of 32-LED segments add up, so the peak is ~1/32 wide and a grid
+                // search in 0.02 steps cannot step over it (a whole long line's peak is ~1/C wide).
+                let segment = 32 * perUnit
+                for start in Swift.stride(from: 0, to: count, by: segment) {
+                    let piece = Array(detrended[start..<min(count, start + segment)])
+                    guard piece.count >= segment / 2 else { continue }
+                    for (index, frequency) in frequencies.enumerated() {
+                        power[index] += goertzelPower(piece, cyclesPerSample: frequency / Double(perUnit))
+                    }
                 }
             }
             // Accept when the grid's own frequency carries a fair share of the strongest peak:
@@ -333,9 +342,9 @@ enum Registrar {
     // MARK: Lattice
 
     /// Centroid of the LED spot nearest `p`: the window is re-centred on the estimate until it
-    /// settles (so the result does not lean toward the prediction), and only light above 40%
-    /// of the window's range counts (so neighbours' blur tails do not pull it). nil outside the
-    /// frame. The amplitude is the window's range.
+    /// settles (so the result does not lean toward the prediction), and only samples above 40%
+    /// of the window's range count (so neighbours' blur tails do not pull it). nil outside the
+    /// frame. The amplitude is the window's range in light.
     @inline(__always)
     static func centroid<P: LinearPlane>(_ plane: P, _ p: Point, half: Int) -> (point: Point, amplitude: Float)? {
         var estimate = p
@@ -343,26 +352,9 @@ enum Registrar {
         for _ in 0..<3 {
             let cx = Int(estimate.x.rounded()), cy = Int(estimate.y.rounded())
             guard cx - half >= 0, cy - half >= 0, cx + half < plane.width, cy + half < plane.height else { return nil }
-            var low = Float.infinity, high = -Float.infinity
-            for y in cy - half...cy + half {
-                for x in cx - half...cx + half {
-                    let v = plane.value(x, y)
-                    low = min(low, v)
-                    high = max(high, v)
-                }
-            }
-            let level = low + 0.4 * (high - low)
-            var sw: Float = 0, sx: Float = 0, sy: Float = 0
-            for y in cy - half...cy + half {
-                for x in cx - half...cx + half {
-                    let w = max(0, plane.value(x, y) - level)
-                    sw += w
-                    sx += w * Float(x - cx)
-                    sy += w * Float(y - cy)
-                }
-            }
+            let (sw, sx, sy, range) = plane.spotMoments(cx, cy, half)
             guard sw > 0 else { return nil }
-            amplitude = high - low
+            amplitude = range
             let next = Point(Double(cx) + Double(sx / sw), Double(cy) + Double(sy / sw))
             // Never wander further than half a window from the prediction.
             if abs(next.x - p.x) > Double(half) || abs(next.y - p.y) > Double(half) { return nil }
@@ -435,11 +427,12 @@ enum Registrar {
             let ys = max(0, best.cy - radius)...min(grid.rows - 1, best.cy + radius)
             let covered = xs.count == grid.cols && ys.count == grid.rows
             let large = min(xs.count, ys.count) >= 32 || covered
-            for _ in 0..<(covered ? 3 : 2) {
-                let stride = max(1, min(xs.count, ys.count) / 96)
+            for iteration in 0..<(covered ? 3 : 2) {
+                // A few thousand centroids fix the fit; more only cost time.
+                let stride = max(1, Int((Double(xs.count * ys.count) / 3000).squareRoot()))
                 let pairs = litCentroids(plane, registration, xs: xs, ys: ys, stride: stride)
                 guard pairs.count >= 8 else { break }
-                if large { lens.k = bestRadial(pairs, around: lens, base: toGrid) }
+                if large && iteration == 0 { lens.k = bestRadial(pairs, around: lens, base: toGrid) }
                 let inGrid = pairs.map { ($0.0, toGrid.apply(lens.undistort($0.1))) }
                 if let correction = fitRejectingOutliers(inGrid, affine: !large) {
                     registration = Registration(grid: grid, gridToCamera: base * correction, lens: lens)
@@ -455,7 +448,7 @@ enum Registrar {
     /// The radial coefficient under which the centroids fit a homography best (a coarse then a
     /// fine search around the current one).
     static func bestRadial(_ pairs: [(Point, Point)], around lens: RadialLens, base toGrid: Homography) -> Double {
-        let step = max(1, pairs.count / 800)
+        let step = max(1, pairs.count / 500)
         let sample = Swift.stride(from: 0, to: pairs.count, by: step).map { pairs[$0] }
         func cost(_ k: Double) -> Double {
             var candidate = lens
@@ -529,6 +522,7 @@ enum Registrar {
             }
         }
         var shift = [0, 0]
+        var notes: [String] = []
         for (axis, horizontal) in [true, false].enumerated() {
             let scores = lineScores(horizontal: horizontal)
             let count = horizontal ? grid.cols : grid.rows
@@ -537,14 +531,23 @@ enum Registrar {
             func sum(_ s: Int) -> Double { scores[(margin + s)..<(margin + s + count)].reduce(0, +) }
             // Prefer no shift unless another is clearly better.
             var bestShift = 0
-            for s in -margin...margin where sum(s) > sum(bestShift) + 0.05 * typical { bestShift = s }
+            for s in -margin...margin where sum(s) > sum(bestShift) + 0.02 * typical { bestShift = s }
+            // A completely dark edge line looks the same whether it is this grid's first line or
+            // a line beyond its last: say so rather than pretend.
+            for s in -margin...margin where s != bestShift && sum(s) >= sum(bestShift) - 0.3 * typical {
+                let name = horizontal ? "column" : "row"
+                notes.append("ambiguous \(name) alignment: a dark \(name) at one edge could be the grid's first or a \(name) beyond its last; positions may be off by \(abs(s - bestShift)) \(name)(s)")
+                break
+            }
             let outside = scores[0..<(margin + bestShift)] + scores[(margin + bestShift + count)...]
             if let brightest = outside.max(), brightest > 0.5 * typical {
                 throw .gridMismatch("lit LEDs continue beyond the \(count) \(horizontal ? "columns" : "rows") of --grid \(grid)")
             }
             shift[axis] = bestShift
         }
-        return shift == [0, 0] ? registration : registration.shifted(dx: shift[0], dy: shift[1])
+        var result = shift == [0, 0] ? registration : registration.shifted(dx: shift[0], dy: shift[1])
+        result.warnings = notes
+        return result
     }
 
     /// Final fit on all lit LEDs, then a block-wise median of the residuals as a smooth local
@@ -555,7 +558,9 @@ enum Registrar {
         let block = 8
         let fieldCols = (grid.cols + block - 1) / block, fieldRows = (grid.rows + block - 1) / block
         for _ in 0..<2 {
-            let pairs = litCentroids(plane, registration, xs: 0...(grid.cols - 1), ys: 0...(grid.rows - 1))
+            // Every other LED on big grids still leaves ~16 per 8x8 block of the field.
+            let pairs = litCentroids(plane, registration, xs: 0...(grid.cols - 1), ys: 0...(grid.rows - 1),
+                                     stride: grid.count > 20000 ? 2 : 1)
             let lens = registration.lens
             guard pairs.count >= 8,
                   let h = fitRejectingOutliers(pairs.map { ($0.0, lens.undistort($0.1)) }, affine: false) else { return registration }
@@ -573,8 +578,10 @@ enum Registrar {
                 fx[b] = median(dxs[b]); fy[b] = median(dys[b]); valid[b] = true
             }
             fillInvalid(&fx, &fy, &valid, cols: fieldCols, rows: fieldRows)
+            let warnings = registration.warnings
             registration = Registration(grid: grid, gridToCamera: h, lens: lens, blockSize: block, fieldCols: fieldCols,
                                         fieldRows: fieldRows, fieldX: fx, fieldY: fy)
+            registration.warnings = warnings
         }
         return registration
     }

@@ -84,13 +84,18 @@ struct AnalyzeCommand: ParsableCommand {
                 throw ExitCode(4)
             }
         }
-        var referenceCapture: (image: Image, response: Response)? = nil
+        // The reference is read and registered once for the whole batch.
+        var referenceCapture: WhiteReference? = nil
         if let reference {
             do {
                 let (image, format) = try ImageFiles.read(path: reference)
-                referenceCapture = (image, options.response ?? .default(for: format))
-            } catch {
+                referenceCapture = try WhiteReference(image: image, response: options.response ?? .default(for: format),
+                                                      grid: options.grid)
+            } catch let error as ImageFileError {
                 standardError("reference \(error)")
+                throw ExitCode(4)
+            } catch {
+                standardError("reference \(reference): \(error)")
                 throw ExitCode(4)
             }
         }
@@ -127,7 +132,7 @@ enum CaptureOutcome {
 
 /// Analyses captures in parallel on all cores; results come back in input order.
 enum CaptureBatch {
-    static func run(_ paths: [String], options: AnalysisOptions, reference: (image: Image, response: Response)?,
+    static func run(_ paths: [String], options: AnalysisOptions, reference: WhiteReference?,
                     annotateDirectory: String?, progress: Bool) -> [CaptureOutcome] {
         let results = OutcomeSlots(count: paths.count)
         DispatchQueue.concurrentPerform(iterations: paths.count) { index in
@@ -138,7 +143,7 @@ enum CaptureBatch {
         return results.all
     }
 
-    static func analyse(_ path: String, options: AnalysisOptions, reference: (image: Image, response: Response)?,
+    static func analyse(_ path: String, options: AnalysisOptions, reference: WhiteReference?,
                         annotateDirectory: String?) -> CaptureOutcome {
         let image: Image, format: ImageFileFormat
         do { (image, format) = try ImageFiles.read(path: path) } catch {
@@ -222,6 +227,7 @@ enum AnalysisTable {
                 lines.append("  ... \(r.defects.defects.count - listedDefects) more (use --json for the full list)")
             }
         }
+        for warning in r.registration.warnings { lines.append("  warning: \(warning)") }
         if let annotation = report.annotation { lines.append("  annotated: \(annotation)") }
         return lines.joined(separator: "\n")
     }
@@ -276,6 +282,7 @@ enum AnalysisJSON {
             ("pixelFaultClass", faultClass),
             ("response", string(report.response.rawValue)),
             ("registration", registration),
+            ("warnings", array(r.registration.warnings.map { string($0) })),
         ]
         if let annotation = report.annotation { fields.append(("annotation", string(annotation))) }
         return object(fields)

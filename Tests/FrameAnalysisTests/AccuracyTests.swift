@@ -185,3 +185,34 @@ func robustnessMargins(_ scenario: Scenario) throws {
     #expect(outcome.precision >= 0.99, "\(scenario): \(describeMisses(outcome.found, outcome.truth))")
     #expect(outcome.recall >= 0.99, "\(scenario): \(describeMisses(outcome.found, outcome.truth))")
 }
+
+/// A completely dark edge row cannot be told from a row beyond the opposite edge: the analysis
+/// must say so instead of silently reporting positions that may be a row off.
+@Test(arguments: [UInt64(400), 401, 402])
+func fullyDarkEdgeRowIsFlagged(_ seed: UInt64) throws {
+    let scenario = Scenario(seed: seed, cols: 128, rows: 64, width: 1920, height: 1080, channels: 1, bitDepth: 8, pattern: .white,
+                            label: "dead top row", adjustDisplay: { d in for x in 0..<128 { d.faultLevels[x] = [0, 0, 0] } })
+    let simulator = CaptureSimulator(display: scenario.display(), camera: scenario.camera())
+    let result = try FrameAnalyzer.analyze(simulator.render(.white), options: AnalysisOptions(grid: LEDGrid(cols: 128, rows: 64), pattern: .white),
+                                           response: .linear)
+    #expect(result.registration.warnings.contains { $0.contains("ambiguous row") }, "\(result.registration.warnings)")
+}
+
+/// The warranty room renders an emulated display from its fault list: what goes in must come
+/// out of the analysis.
+@Test func displayFromDefectListRoundTrips() throws {
+    let wanted = DefectMap(cols: 128, rows: 64, defects: [
+        LEDDefect(x: 0, y: 0, kind: .dead), LEDDefect(x: 5, y: 9, kind: .dim), LEDDefect(x: 127, y: 63, kind: .dead),
+        LEDDefect(x: 60, y: 30, kind: .dead), LEDDefect(x: 61, y: 30, kind: .dead), LEDDefect(x: 100, y: 20, kind: .stuck),
+    ] + (10..<40).map { LEDDefect(x: $0, y: 50, kind: .dead) })
+    let display = SimulatedDisplay(defects: wanted)
+    let simulator = CaptureSimulator(display: display, camera: CameraSetup.random(cols: 128, rows: 64, width: 1920, height: 1080,
+                                                                                  channels: 1, bitDepth: 8, seed: 77))
+    let grid = LEDGrid(cols: 128, rows: 64)
+    let white = try FrameAnalyzer.analyze(simulator.render(.white), options: AnalysisOptions(grid: grid, pattern: .white), response: .linear)
+    #expect(Set(white.defects.defects) == Set(wanted.defects.filter { $0.kind != .stuck }))
+    #expect(white.groups.lines.contains { $0.orientation == .row && $0.index == 50 && $0.from == 10 && $0.to == 39 })
+    let black = try FrameAnalyzer.analyze(simulator.render(.black), options: AnalysisOptions(grid: grid, pattern: .black),
+                                          response: .linear, reference: (simulator.render(.white), .linear))
+    #expect(black.defects.defects == [LEDDefect(x: 100, y: 20, kind: .stuck)])
+}

@@ -181,3 +181,32 @@ func smallScene(seed: UInt64 = 7, channels: Int = 1, bitDepth: Int = 8) -> Captu
         #expect(PixelFaultClass(DefectMap(cols: 64, rows: 32, defects: []), groups: DefectGroups(DefectMap(cols: 64, rows: 32, defects: []))).classNumber == 1)
     }
 }
+
+@Suite struct ExifOrientationTests {
+    /// A JPEG with an APP1 Exif block carrying `orientation` right after SOI.
+    func jpeg(_ image: Image, orientation: UInt8) throws -> [UInt8] {
+        let plain = try ImageFiles.jpegData(image, quality: 95)
+        let tiff: [UInt8] = [0x4D, 0x4D, 0, 0x2A, 0, 0, 0, 8,      // big-endian TIFF, IFD at 8
+                             0, 1,                                  // one entry
+                             0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, orientation, 0, 0,  // Orientation SHORT
+                             0, 0, 0, 0]                            // no next IFD
+        let body: [UInt8] = [0x45, 0x78, 0x69, 0x66, 0, 0] + tiff
+        let length = body.count + 2
+        return [0xFF, 0xD8, 0xFF, 0xE1, UInt8(length >> 8), UInt8(length & 0xFF)] + body + plain.dropFirst(2)
+    }
+
+    @Test func phoneJpegsAreTurnedUpright() throws {
+        // A 64x32 gradient with a bright marker at the top-left corner.
+        var samples = [UInt8](repeating: 40, count: 64 * 32)
+        for y in 0..<8 { for x in 0..<8 { samples[y * 64 + x] = 250 } }
+        let image = Image(width: 64, height: 32, channels: 1, maxValue: 255, samples: .uint8(samples))
+        let dir = try temporaryDirectory()
+        for (orientation, size, marker) in [(UInt8(1), (64, 32), (2, 2)), (3, (64, 32), (61, 29)), (6, (32, 64), (29, 2)), (8, (32, 64), (2, 61))] {
+            let path = "\(dir)/o\(orientation).jpg"
+            try Data(try jpeg(image, orientation: orientation)).write(to: URL(fileURLWithPath: path))
+            let (upright, _) = try ImageFiles.read(path: path)
+            #expect(upright.width == size.0 && upright.height == size.1, "orientation \(orientation)")
+            #expect(upright.sample(x: marker.0, y: marker.1) > 200, "orientation \(orientation)")
+        }
+    }
+}
