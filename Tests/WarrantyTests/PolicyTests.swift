@@ -211,6 +211,19 @@ final class PolicyTests: XCTestCase {
         XCTAssertNotEqual(f, PolicyEngine.fingerprint(serial: "A", location: loc, kind: .moduleTestFailed))
     }
 
+    func testLightingFindingsAreClassedAndServed() {
+        let uid = FaultLocation(controller: "/dev/ttyUSB0", lightingUID: "4c53:0000002a")
+        let silent = engine.assess(findings: [finding(.fixtureNotResponding, uid, source: .lighting)], product: product { $0.type = .lighting }, on: day)
+        XCTAssertEqual(silent.faults[0].service.type, .remoteGuidance)
+        XCTAssertTrue(silent.faults[0].service.steps[0].contains("fixture 4C53:0000002A"), silent.faults[0].service.steps[0])
+        let lamp = engine.assess(findings: [finding(.lampFailure, uid, source: .lighting)], product: product { $0.type = .lighting }, on: day)
+        XCTAssertEqual(lamp.faults[0].service.type, .returnRepair)
+        let hot = engine.assess(findings: [finding(.overTemperature, uid, source: .lighting)], product: product { $0.type = .lighting }, on: day)
+        XCTAssertEqual(hot.faults[0].faultClass.class, .safety)
+        XCTAssertEqual(engine.faultClass(for: "lighting-sensor-failed").class, .performance)
+        XCTAssertEqual(engine.scope(of: product { $0.type = .lighting }, on: day).status, .inWarranty)
+    }
+
     // MARK: Policy files
 
     func testPolicyRoundTripsThroughJSON() throws {

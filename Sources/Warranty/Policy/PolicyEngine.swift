@@ -244,6 +244,7 @@ public struct PolicyEngine: Sendable {
             "next_module": loc.module.map { String($0 + 1) } ?? "the next module",
             "controller": loc.controller ?? "",
             "channel": loc.channel.map(String.init) ?? "the affected channel",
+            "uid": loc.lightingUID?.uppercased() ?? "the affected fixture",
             "location": loc.description,
             "parameter": "the wrong parameter",
             "expected": "the value in the commissioning sheet",
