@@ -129,7 +129,8 @@ struct CasesCommand: AsyncParsableCommand {
                 let options = WarrantyIntake.Options(
                     actor: actor.name, now: at.flatMap(parseDay) ?? Date(),
                     screen: screen.flatMap(parseScreen).map { FindingList.ScreenSize(width: $0.0, height: $0.1) },
-                    bundleDirectory: bundles, coversWholeProduct: !partial)
+                    bundleDirectory: bundles, coversWholeProduct: !partial,
+                    progress: store.json ? nil : printProgress)
                 let summary = try WarrantyIntake(store: warrantyStore, policy: pol)
                     .ingest(findings: list, productSerial: product, evidence: files, options: options)
                 await deliverHooks(warrantyStore, quiet: store.json)
@@ -242,6 +243,11 @@ struct CasesCommand: AsyncParsableCommand {
             }
         }
     }
+}
+
+/// Progress lines go to stderr so stdout stays the result.
+@Sendable func printProgress(_ line: String) {
+    FileHandle.standardError.write(Data("  \(line)\n".utf8))
 }
 
 func parseScreen(_ text: String) -> (Int, Int)? {
