@@ -131,9 +131,8 @@ struct CasesCommand: AsyncParsableCommand {
                     screen: screen.flatMap(parseScreen).map { FindingList.ScreenSize(width: $0.0, height: $0.1) },
                     bundleDirectory: bundles, coversWholeProduct: !partial,
                     progress: store.json ? nil : printProgress)
-                let summary = try WarrantyIntake(store: warrantyStore, policy: pol)
-                    .ingest(findings: list, productSerial: product, evidence: files, options: options)
-                await deliverHooks(warrantyStore, quiet: store.json)
+                let summary = try await WarrantyIntake(store: warrantyStore, policy: pol)
+                    .ingestAndNotify(findings: list, productSerial: product, evidence: files, options: options)
                 if store.json { printJSON(summary); return }
                 print("Product \(summary.productSerial): \(summary.scope.explanation)")
                 for m in summary.missing { print("MISSING: \(m)") }
@@ -149,6 +148,9 @@ struct CasesCommand: AsyncParsableCommand {
                     print("\(line.reference) annotated pictures: " + line.annotatedImages.joined(separator: ", "))
                 }
                 print("Evidence store: \(summary.evidenceDirectory)")
+                if let hooks = summary.hooks {
+                    print("Hooks: \(hooks.delivered) delivered, \(hooks.pending) pending" + (hooks.pending > 0 ? " (see `ledsentry hooks status`)" : ""))
+                }
             }
         }
     }

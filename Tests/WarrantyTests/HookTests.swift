@@ -151,6 +151,19 @@ final class HookTests: XCTestCase {
         XCTAssertEqual(report.pending, 0)
     }
 
+    func testIngestAndNotifyDeliversAndReports() async throws {
+        let sink = dir.appendingPathComponent("sink.jsonl")
+        let hook = Hook(name: "script", command: ["/bin/sh", "-c", "cat >> '\(sink.path)'; echo >> '\(sink.path)'"])
+        let fx = try Fixture(dir: dir, hooks: [hook])
+        let summary = try await fx.intake.ingestAndNotify(findings: FindingList(findings: [hotCabinet, brokenChain]),
+                                                          productSerial: "KJ-2025-0042", evidence: [],
+                                                          options: .init(actor: "inspect", now: runDay))
+        XCTAssertEqual(summary.cases.count, 2)
+        XCTAssertEqual(summary.hooks?.delivered, 2)
+        XCTAssertEqual(summary.hooks?.pending, 0)
+        XCTAssertEqual(try String(contentsOf: sink, encoding: .utf8).split(separator: "\n").count, 2)
+    }
+
     func testSignatureIsHMACSHA256OfTheBody() {
         // RFC 4231 test case 2: key "Jefe", data "what do ya want for nothing?".
         XCTAssertEqual(HookDispatcher.signature(body: Data("what do ya want for nothing?".utf8), secret: "Jefe"),

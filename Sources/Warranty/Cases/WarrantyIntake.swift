@@ -89,6 +89,20 @@ public struct WarrantyIntake: Sendable {
         public var tolerated: Int
         public var notes: [String]
         public var evidenceDirectory: String
+        /// Hook deliveries made at the end of the run (nil when hooks were not run).
+        public var hooks: HookDispatcher.Report?
+    }
+
+    /// The whole end of an inspection: `ingest`, then deliver the hook events it created.
+    /// A receiver that is down does not fail the run: its events wait in the outbox.
+    public func ingestAndNotify(findings list: FindingList, productSerial: String, evidence files: [EvidenceFile],
+                                options: Options = Options()) async throws -> Summary {
+        var summary = try ingest(findings: list, productSerial: productSerial, evidence: files, options: options)
+        if !store.hooks.isEmpty {
+            options.progress?("delivering hook events")
+            summary.hooks = await HookDispatcher(store: store).deliverDue()
+        }
+        return summary
     }
 
     public func ingest(findings list: FindingList, productSerial: String, evidence files: [EvidenceFile],
@@ -175,7 +189,7 @@ public struct WarrantyIntake: Sendable {
         return Summary(runID: runID, productSerial: productSerial, scope: assessment.scope, missing: assessment.missing.map(\.text),
                        standard: assessment.standard, cases: lines.sorted { $0.id < $1.id },
                        tolerated: assessment.tolerated.count, notes: notes,
-                       evidenceDirectory: store.evidence.root.path)
+                       evidenceDirectory: store.evidence.root.path, hooks: nil)
     }
 
     /// The fault list kept as evidence: every finding of the run and what the policy said.
