@@ -8,9 +8,10 @@ struct CasesCommand: AsyncParsableCommand {
         commandName: "cases",
         abstract: "Warranty cases: open them from findings, follow them through the policy's service processes.",
         discussion: """
-            A finding that breaks the warranty policy opens a case; the same fault on the same product
+            A finding that breaks the warranty policy opens a case; the same fault on the same product \
             (same place, same kind) never opens a second one. See Docs/warranty.md for the workflow.
-            Exit codes: 0 ok; 1 command failed or verification found a problem; 2 bad command line;
+
+            Exit codes: 0 ok; 1 command failed or verification found a problem; 2 bad command line; \
             4 bad input file; 5 store error (corrupt or foreign database).
             """,
         subcommands: [List.self, Show.self, Ingest.self, Transition.self, Export.self, Verify.self, Check.self]
@@ -84,10 +85,10 @@ struct CasesCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Open or update cases from a findings file and its evidence (what `inspect` does at its end).",
             discussion: """
-                FILE.json holds the findings of one run: a JSON array of findings, or
-                {"screen": {"width": W, "height": H}, "findings": [...]}. Evidence files are stored once by
-                SHA-256; a finding may name one in its "evidence" list, other files go to every case of the run.
-                Prefix a path with ROLE= to set its role (capture, annotated-image, video, parameter-dump,
+                FILE.json holds the findings of one run: a JSON array of findings, or \
+                {"screen": {"width": W, "height": H}, "findings": [...]}. Evidence files are stored once by \
+                SHA-256; a finding may name one in its "evidence" list, other files go to every case of the run. \
+                Prefix a path with ROLE= to set its role (capture, annotated-image, video, parameter-dump, \
                 module-test, status-readback, link-recording, log); otherwise it is guessed from the name.
                 """)
         @OptionGroup var store: StoreOptions
