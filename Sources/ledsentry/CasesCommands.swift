@@ -238,7 +238,8 @@ struct CasesCommand: AsyncParsableCommand {
                 let warrantyStore = try store.openStore()
                 let problems = try warrantyStore.checkIntegrity()
                 let count = try warrantyStore.cases().count
-                if store.json { printJSON(["cases": "\(count)", "problems": problems.joined(separator: "\n")]) } else {
+                struct Report: Encodable { var cases: Int; var problems: [String] }
+                if store.json { printJSON(Report(cases: count, problems: problems)) } else {
                     problems.forEach { print("PROBLEM  \($0)") }
                     print(problems.isEmpty ? "\(count) cases, all whole" : "\(problems.count) problem(s)")
                 }

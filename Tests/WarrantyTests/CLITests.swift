@@ -190,21 +190,22 @@ final class CLITests: XCTestCase {
             runs.append((try writeFindings(findings, name: "findings-\(i).json"), capture.path))
         }
         var killed = 0, finished = 0
-        for round in 0..<24 {
+        for round in 0..<30 {
             let run = runs[round % runs.count]
             let (p, _, _) = try start(["cases", "ingest", "--product", "KJ-2025-0042", "--findings", run.findings,
                                        "--evidence", run.capture, "--partial", "--json"])
-            usleep(UInt32.random(in: 0..<250_000, using: &generator))
+            usleep(UInt32.random(in: 0..<300_000, using: &generator))
             if p.isRunning { kill(p.processIdentifier, SIGKILL); killed += 1 }
             p.waitUntilExit()
             if p.terminationReason == .exit { finished += 1 }
         }
         XCTAssertGreaterThan(killed, 0, "no run was killed: the test proved nothing")
-        print("kill -9 test: \(killed) of 24 ingest runs killed, \(finished) finished")
+        print("kill -9 test: \(killed) of 30 ingest runs killed, \(finished) finished")
 
         // The store after the kills: whole cases only.
         let store = try WarrantyStore(path: home.appendingPathComponent("warranty.sqlite"))
         XCTAssertEqual(try store.checkIntegrity(), [])
+        print("kill -9 test: \(try store.cases().count) cases whole after the kills")
         try store.read { db in
             XCTAssertEqual(try Int.fetchOne(db, sql: "SELECT count(*) FROM caseFinding WHERE runId NOT IN (SELECT id FROM inspectionRun)"), 0)
             XCTAssertEqual(try Int.fetchOne(db, sql: "SELECT count(*) FROM (SELECT fingerprint FROM warrantyCase GROUP BY fingerprint HAVING count(*) > 1)"), 0)

@@ -79,6 +79,8 @@ public struct PolicyEngine: Sendable {
     /// The aggregated kind for single-LED findings over a whole screen.
     public static let outOfControlLEDs: FaultKind = "out-of-control-leds"
     static let ledKinds: Set<FaultKind> = [.deadLED, .stuckLED, .dimLED, .deadSubpixel]
+    /// How many single-LED findings an out-of-control-leds case keeps per run.
+    static let ledSample = 200
 
     public func assess(findings: [Finding], product: Product, on date: Date,
                        screen: (width: Int, height: Int)? = nil) -> Assessment {
@@ -124,7 +126,15 @@ public struct PolicyEngine: Sendable {
             if let size {
                 let judged = judgeLEDs(ledFindings, standard: standard, width: size.0, height: size.1)
                 if let breach = judged.breach {
-                    raw.append((Self.outOfControlLEDs, FaultLocation(), ledFindings, judged.measurements, breach))
+                    // The case keeps one summary finding and a sample of the LEDs; every LED is
+                    // in the run's fault list (evidence), so a 4K screen with 100,000 failed LEDs
+                    // does not add 100,000 rows to the case on every run.
+                    let summary = Finding(source: ledFindings[0].source, location: FaultLocation(), kind: Self.outOfControlLEDs,
+                                          measurements: judged.measurements,
+                                          detail: breach + (ledFindings.count > Self.ledSample
+                                              ? "; \(Self.ledSample) of \(ledFindings.count) LED findings kept on the case, all in the run's fault list" : ""))
+                    raw.append((Self.outOfControlLEDs, FaultLocation(), [summary] + ledFindings.prefix(Self.ledSample),
+                                judged.measurements, breach))
                 } else {
                     tolerated += ledFindings.map { ToleratedFinding(finding: $0, reason: judged.withinReason) }
                 }
