@@ -154,6 +154,14 @@ public struct WarrantyIntake: Sendable {
                 if ref.role != .other { file.role = ref.role }
                 if !refs.contains(file) { refs.append(file) }
             }
+            // An on-site case needs photos for its fault description (3.2.3 b): it gets every
+            // picture and video of the run, not only those its own findings name.
+            if fault.service.type == .onSite {
+                for file in stored.values.sorted(by: { $0.name < $1.name })
+                where [.capture, .annotatedImage, .video].contains(file.role) && !refs.contains(file) && !general.contains(file) {
+                    refs.append(file)
+                }
+            }
             perFault[fault.fingerprint] = refs + general + [faultListRef]
         }
 
