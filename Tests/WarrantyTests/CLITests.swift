@@ -174,6 +174,46 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(try run("hooks", "status").out.contains("0 pending"))
     }
 
+    /// Four processes recording the same faults at once still open each case once, and
+    /// three processes delivering hooks at once deliver each event once.
+    func testConcurrentProcessesNeitherDuplicateCasesNorDeliveries() throws {
+        let sink = home.appendingPathComponent("sink.jsonl")
+        let flag = home.appendingPathComponent("up")
+        // Each delivery appends its event id as one line (O_APPEND writes of a short line do not interleave).
+        try Data("""
+            hooks:
+              - name: ids
+                command: ["/bin/sh", "-c", "test -e '\(flag.path)' && cat > /dev/null && echo $LEDSENTRY_EVENT_ID >> '\(sink.path)'"]
+            """.utf8).write(to: home.appendingPathComponent("hooks.yaml"))
+        try addProduct()
+        let findings = try writeFindings([deadModule, hotCabinet, brokenChain])
+        let processes = try (0..<4).map { _ in
+            try start(["cases", "ingest", "--product", "KJ-2025-0042", "--findings", findings, "--no-bundles", "--json"])
+        }
+        for (p, out, _) in processes {
+            _ = out.fileHandleForReading.readDataToEndOfFile()
+            p.waitUntilExit()
+            XCTAssertEqual(p.terminationStatus, 0)
+        }
+        let store = try WarrantyStore(path: home.appendingPathComponent("warranty.sqlite"))
+        let cases = try store.cases()
+        XCTAssertEqual(cases.count, 3)
+        XCTAssertEqual(cases.map(\.occurrences), [4, 4, 4])
+
+        XCTAssertTrue(FileManager.default.createFile(atPath: flag.path, contents: nil))
+        let retries = try (0..<3).map { _ in try start(["hooks", "retry", "--json"]) }
+        for (p, out, _) in retries {
+            _ = out.fileHandleForReading.readDataToEndOfFile()
+            p.waitUntilExit()
+        }
+        XCTAssertEqual(try run("hooks", "retry").status, 0, "nothing left pending")
+        let delivered = try String(contentsOf: sink, encoding: .utf8).split(separator: "\n").map(String.init)
+        let expected = try store.outbox().map(\.eventId)
+        XCTAssertEqual(delivered.count, expected.count, "each event delivered once")
+        XCTAssertEqual(Set(delivered), Set(expected))
+        XCTAssertEqual(delivered, expected, "and in order")
+    }
+
     /// kill -9 at random moments while `cases ingest` opens cases; then every case must be
     /// whole, no case may point at a missing file, and a second run must complete the work.
     func testKillNineDuringIngestLeavesWholeCasesAndASecondRunCompletes() throws {
