@@ -101,6 +101,9 @@ final class StoreTests: XCTestCase {
         XCTAssertThrowsError(try fx.ingest([deadModule], evidence: [dir.appendingPathComponent("nope.png")])) {
             XCTAssertEqual($0 as? EvidenceError, .unreadable(path: self.dir.appendingPathComponent("nope.png").path))
         }
+        XCTAssertThrowsError(try fx.ingest([deadModule], evidence: [dir])) {
+            XCTAssertEqual($0 as? EvidenceError, .unreadable(path: self.dir.path))
+        }
         XCTAssertEqual(try fx.store.cases().count, 0)
     }
 

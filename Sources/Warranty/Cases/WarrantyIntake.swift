@@ -113,8 +113,12 @@ public struct WarrantyIntake: Sendable {
         if let listed = list.productSerial, listed != productSerial {
             throw IntakeError.productMismatch(file: listed, given: productSerial)
         }
-        for file in files where !FileManager.default.isReadableFile(atPath: file.url.path) {
-            throw EvidenceError.unreadable(path: file.url.path)
+        for file in files {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: file.url.path, isDirectory: &isDirectory), !isDirectory.boolValue,
+                  FileManager.default.isReadableFile(atPath: file.url.path) else {
+                throw EvidenceError.unreadable(path: file.url.path)
+            }
         }
         var notes: [String] = []
         let supplied = Set(files.map(\.url.lastPathComponent))
