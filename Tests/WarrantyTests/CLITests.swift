@@ -174,6 +174,20 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(try run("hooks", "status").out.contains("0 pending"))
     }
 
+    /// Processes opening the same new store at once: one creates it, none sees it half made.
+    func testConcurrentFirstOpensOfANewStore() throws {
+        for round in 0..<5 {
+            let db = home.appendingPathComponent("fresh-\(round).sqlite").path
+            let processes = try (0..<4).map { _ in try start(["cases", "list", "--json", "--db", db]) }
+            for (p, out, err) in processes {
+                _ = out.fileHandleForReading.readDataToEndOfFile()
+                let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                p.waitUntilExit()
+                XCTAssertEqual(p.terminationStatus, 0, message)
+            }
+        }
+    }
+
     /// Four processes recording the same faults at once still open each case once, and
     /// three processes delivering hooks at once deliver each event once.
     func testConcurrentProcessesNeitherDuplicateCasesNorDeliveries() throws {
