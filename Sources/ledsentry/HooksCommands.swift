@@ -22,7 +22,9 @@ struct HooksCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runReporting(json: store.json) {
-                let entries = try store.openStore().outbox(pendingOnly: !all)
+                let warrantyStore = try store.openStore()
+                let entries = try warrantyStore.outbox(pendingOnly: !all)
+                let configured = Set(warrantyStore.hookTargets.map(\.name))
                 struct Line: Encodable {
                     var seq: Int64, eventId: String, hook: String, event: String, caseReference: String?
                     var attempts: Int, nextAttemptAt: Date, deliveredAt: Date?, lastError: String?
@@ -35,7 +37,9 @@ struct HooksCommand: AsyncParsableCommand {
                 if store.json { printJSON(AnyEncodableArray(lines)); return }
                 printTable(["SEQ", "HOOK", "EVENT", "CASE", "TRIES", "STATUS"], lines.map { l in
                     [String(l.seq), l.hook, l.event, l.caseReference ?? "-", String(l.attempts),
-                     l.deliveredAt.map { "delivered \($0)" } ?? ("pending, next try \(l.nextAttemptAt)" + (l.lastError.map { ": \($0)" } ?? ""))]
+                     l.deliveredAt.map { "delivered \($0)" }
+                        ?? (configured.contains(l.hook) ? "pending, next try \(l.nextAttemptAt)" : "pending, hook no longer configured")
+                        + (l.lastError.map { ": \($0)" } ?? "")]
                 })
                 let pending = lines.filter { $0.deliveredAt == nil }.count
                 print("\(pending) pending")

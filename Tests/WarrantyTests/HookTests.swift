@@ -164,6 +164,15 @@ final class HookTests: XCTestCase {
         XCTAssertEqual(try String(contentsOf: sink, encoding: .utf8).split(separator: "\n").count, 2)
     }
 
+    func testEventsOfARemovedHookAreReportedNotLost() async throws {
+        let fx = try Fixture(dir: dir, hooks: [Hook(name: "old", command: ["/bin/false"])])
+        try fx.ingest([hotCabinet])
+        let without = try WarrantyStore(path: fx.store.path, hooks: [])
+        let report = await HookDispatcher(store: without).deliverDue(force: true)
+        XCTAssertEqual(report.pending, 1)
+        XCTAssertTrue(report.errors.contains { $0.contains("old/command: 1 event(s) wait for a hook that is no longer configured") }, "\(report.errors)")
+    }
+
     func testSignatureIsHMACSHA256OfTheBody() {
         // RFC 4231 test case 2: key "Jefe", data "what do ya want for nothing?".
         XCTAssertEqual(HookDispatcher.signature(body: Data("what do ya want for nothing?".utf8), secret: "Jefe"),

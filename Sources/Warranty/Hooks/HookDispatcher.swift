@@ -49,7 +49,13 @@ public struct HookDispatcher: Sendable {
                 }
             }
         }
-        report.pending = (try? store.outbox(pendingOnly: true).count) ?? 0
+        let pending = (try? store.outbox(pendingOnly: true)) ?? []
+        report.pending = pending.count
+        let configured = Set(store.hookTargets.map(\.name))
+        for (target, count) in Dictionary(grouping: pending.filter { !configured.contains($0.target) }, by: \.target)
+            .mapValues(\.count).sorted(by: { $0.key < $1.key }) {
+            report.errors.append("\(target): \(count) event(s) wait for a hook that is no longer configured (add it back to hooks.yaml)")
+        }
         return report
     }
 
