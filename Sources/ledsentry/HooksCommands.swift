@@ -7,9 +7,9 @@ struct HooksCommand: AsyncParsableCommand {
         commandName: "hooks",
         abstract: "The hook outbox: events for case opened / state changed / evidence added.",
         discussion: """
-            Hooks are configured in hooks.yaml beside the store (or --hooks FILE). Every event is kept in
-            the store's outbox until its receiver acknowledges it (command exit 0, HTTP 2xx), delivered in
-            order per hook, retried with backoff (5 s doubling to 1 h). HTTP bodies are signed:
+            Hooks are configured in hooks.yaml beside the store (or --hooks FILE). Every event is kept in \
+            the store's outbox until its receiver acknowledges it (command exit 0, HTTP 2xx), delivered in \
+            order per hook, retried with backoff (5 s doubling to 1 h). HTTP bodies are signed: \
             X-LEDSentry-Signature: sha256=<hex HMAC-SHA256 of the raw body with the hook's secret>.
             """,
         subcommands: [Status.self, Retry.self]
@@ -22,7 +22,9 @@ struct HooksCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runReporting(json: store.json) {
-                let entries = try store.openStore().outbox(pendingOnly: !all)
+                let warrantyStore = try store.openStore()
+                let entries = try warrantyStore.outbox(pendingOnly: !all)
+                let configured = Set(warrantyStore.hookTargets.map(\.name))
                 struct Line: Encodable {
                     var seq: Int64, eventId: String, hook: String, event: String, caseReference: String?
                     var attempts: Int, nextAttemptAt: Date, deliveredAt: Date?, lastError: String?
@@ -35,7 +37,9 @@ struct HooksCommand: AsyncParsableCommand {
                 if store.json { printJSON(AnyEncodableArray(lines)); return }
                 printTable(["SEQ", "HOOK", "EVENT", "CASE", "TRIES", "STATUS"], lines.map { l in
                     [String(l.seq), l.hook, l.event, l.caseReference ?? "-", String(l.attempts),
-                     l.deliveredAt.map { "delivered \($0)" } ?? ("pending, next try \(l.nextAttemptAt)" + (l.lastError.map { ": \($0)" } ?? ""))]
+                     l.deliveredAt.map { "delivered \($0)" }
+                        ?? (configured.contains(l.hook) ? "pending, next try \(l.nextAttemptAt)" : "pending, hook no longer configured")
+                        + (l.lastError.map { ": \($0)" } ?? "")]
                 })
                 let pending = lines.filter { $0.deliveredAt == nil }.count
                 print("\(pending) pending")

@@ -25,8 +25,10 @@ final class CaseTests: XCTestCase {
         XCTAssertEqual(cases.map(\.state), [.formPending, .descriptionPending, .guidancePending])
         XCTAssertEqual(cases[1].faultClass.class, .safety)
         XCTAssertEqual(cases[0].evidence.first { $0.name == "annotated.png" }?.role, .annotatedImage)
-        // The annotated picture belongs to the module's case only; the fault list to all.
-        XCTAssertFalse(cases[1].evidence.contains { $0.name == "annotated.png" })
+        // The annotated picture belongs to the module's case, and to the on-site case that
+        // needs photos (3.2.3 b), not to the remote one; the fault list goes to all.
+        XCTAssertTrue(cases[1].evidence.contains { $0.name == "annotated.png" })
+        XCTAssertFalse(cases[2].evidence.contains { $0.name == "annotated.png" })
         XCTAssertTrue(cases.allSatisfy { $0.evidence.contains { $0.role == .faultList } })
         XCTAssertEqual(cases[0].history.first?.event, .opened)
         XCTAssertEqual(cases[0].history.first?.actor, "test")

@@ -193,7 +193,9 @@ public struct OnSiteFaultDescription {
         out += "On-site contact and product\n" + CaseDocuments.textTable(CaseDocuments.productRows(c)) + "\n"
         out += "Fault presentation\n  \(presentation)\n\n"
         out += CaseDocuments.faultList(c) + "\n"
-        out += "Photos (\(photos.count))\n" + photos.map { "  - \(evidenceURL($0)) (\($0.role.rawValue))" }.joined(separator: "\n") + "\n"
+        out += "Photos (\(photos.count))\n" + (photos.isEmpty
+            ? "  none yet: add annotated captures with `ledsentry cases ingest --evidence` (required by 3.2.3 b)\n"
+            : photos.map { "  - \(evidenceURL($0)) (\($0.role.rawValue))" }.joined(separator: "\n") + "\n")
         out += "Videos (\(videos.count))\n" + (videos.isEmpty ? "  none supplied\n" : videos.map { "  - \(evidenceURL($0))" }.joined(separator: "\n") + "\n")
         if !c.missing.isEmpty { out += "\nStill to supply:\n" + c.missing.map { "  - \($0)" }.joined(separator: "\n") + "\n" }
         out += "\nTerms\n" + Self.terms.map { "  - \($0)" }.joined(separator: "\n") + "\n"

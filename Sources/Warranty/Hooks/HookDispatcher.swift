@@ -49,7 +49,13 @@ public struct HookDispatcher: Sendable {
                 }
             }
         }
-        report.pending = (try? store.outbox(pendingOnly: true).count) ?? 0
+        let pending = (try? store.outbox(pendingOnly: true)) ?? []
+        report.pending = pending.count
+        let configured = Set(store.hookTargets.map(\.name))
+        for (target, count) in Dictionary(grouping: pending.filter { !configured.contains($0.target) }, by: \.target)
+            .mapValues(\.count).sorted(by: { $0.key < $1.key }) {
+            report.errors.append("\(target): \(count) event(s) wait for a hook that is no longer configured (add it back to hooks.yaml)")
+        }
         return report
     }
 
@@ -118,6 +124,9 @@ public struct HookDispatcher: Sendable {
         while process.isRunning && Date() < deadline { usleep(10_000) }
         if process.isRunning {
             process.terminate()
+            let grace = Date().addingTimeInterval(1)
+            while process.isRunning && Date() < grace { usleep(10_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }  // SIGTERM may be blocked
             process.waitUntilExit()
             throw HookError.deliveryFailed("\(argv.joined(separator: " ")) took longer than \(Int(timeout)) s")
         }

@@ -79,6 +79,8 @@ public struct PolicyEngine: Sendable {
     /// The aggregated kind for single-LED findings over a whole screen.
     public static let outOfControlLEDs: FaultKind = "out-of-control-leds"
     static let ledKinds: Set<FaultKind> = [.deadLED, .stuckLED, .dimLED, .deadSubpixel]
+    /// How many single-LED findings an out-of-control-leds case keeps per run.
+    static let ledSample = 200
 
     public func assess(findings: [Finding], product: Product, on date: Date,
                        screen: (width: Int, height: Int)? = nil) -> Assessment {
@@ -92,7 +94,7 @@ public struct PolicyEngine: Sendable {
         var ledFindings: [Finding] = []
         for finding in findings {
             if Self.ledKinds.contains(finding.kind) { ledFindings.append(finding); continue }
-            let key = finding.kind.rawValue + "|" + finding.location.canonical
+            let key = finding.kind.rawValue + "|" + finding.location.identity
             if groups[key] == nil { order.append(key) }
             groups[key, default: []].append(finding)
         }
@@ -124,7 +126,15 @@ public struct PolicyEngine: Sendable {
             if let size {
                 let judged = judgeLEDs(ledFindings, standard: standard, width: size.0, height: size.1)
                 if let breach = judged.breach {
-                    raw.append((Self.outOfControlLEDs, FaultLocation(), ledFindings, judged.measurements, breach))
+                    // The case keeps one summary finding and a sample of the LEDs; every LED is
+                    // in the run's fault list (evidence), so a 4K screen with 100,000 failed LEDs
+                    // does not add 100,000 rows to the case on every run.
+                    let summary = Finding(source: ledFindings[0].source, location: FaultLocation(), kind: Self.outOfControlLEDs,
+                                          measurements: judged.measurements,
+                                          detail: breach + (ledFindings.count > Self.ledSample
+                                              ? "; \(Self.ledSample) of \(ledFindings.count) LED findings kept on the case, all in the run's fault list" : ""))
+                    raw.append((Self.outOfControlLEDs, FaultLocation(), [summary] + ledFindings.prefix(Self.ledSample),
+                                judged.measurements, breach))
                 } else {
                     tolerated += ledFindings.map { ToleratedFinding(finding: $0, reason: judged.withinReason) }
                 }
@@ -244,6 +254,7 @@ public struct PolicyEngine: Sendable {
             "next_module": loc.module.map { String($0 + 1) } ?? "the next module",
             "controller": loc.controller ?? "",
             "channel": loc.channel.map(String.init) ?? "the affected channel",
+            "uid": loc.lightingUID?.uppercased() ?? "the affected fixture",
             "location": loc.description,
             "parameter": "the wrong parameter",
             "expected": "the value in the commissioning sheet",
@@ -261,7 +272,7 @@ public struct PolicyEngine: Sendable {
 
     /// Identifies "the same fault on the same product" across runs: product, place and kind.
     public static func fingerprint(serial: String, location: FaultLocation, kind: FaultKind) -> String {
-        let text = serial + "\n" + location.canonical + "\n" + kind.rawValue
+        let text = serial + "\n" + location.identity + "\n" + kind.rawValue
         return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 

@@ -1,5 +1,8 @@
 import Foundation
 import GRDB
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The case store: one SQLite file (WAL) owned through a GRDB `DatabasePool`, plus the
 /// content-addressed evidence directory beside it.
@@ -33,6 +36,10 @@ public final class WarrantyStore: Sendable {
             // FULL: a committed case survives power loss, not only a process crash.
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
+        // Processes opening the same new store at once would race to create it: the check,
+        // the switch to WAL and the migrations run under an exclusive lock on `<db>.lock`.
+        let lock = try OpenLock(path: path.path + ".lock")
+        defer { lock.release() }
         // Look before touching: opening a pool switches the file to WAL, which would already
         // change a database that is not ours.
         try guarded(path.path) { try Self.checkOwnership(path) }
@@ -63,6 +70,7 @@ public final class WarrantyStore: Sendable {
         guard size > 0 else { return }  // new store
         var config = Configuration()
         config.readonly = true
+        config.busyMode = .timeout(15)  // another process may be writing or recovering the WAL
         let queue = try DatabaseQueue(path: path.path, configuration: config)
         defer { try? queue.close() }
         try queue.read { db in
@@ -191,6 +199,29 @@ public final class WarrantyStore: Sendable {
 
     func read<T>(_ body: (Database) throws -> T) throws -> T {
         try guarded(path.path) { try pool.read(body) }
+    }
+}
+
+/// An exclusive advisory lock (flock) held while a store is opened and migrated.
+struct OpenLock {
+    private let fd: Int32
+
+    init(path: String) throws {
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw StoreError.sqlite(path: path, detail: "cannot open lock file: \(String(cString: strerror(errno)))")
+        }
+        while flock(fd, LOCK_EX) != 0 {
+            if errno == EINTR { continue }
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            throw StoreError.sqlite(path: path, detail: "cannot lock: \(reason)")
+        }
+    }
+
+    func release() {
+        flock(fd, LOCK_UN)
+        close(fd)
     }
 }
 
