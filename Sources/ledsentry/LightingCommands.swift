@@ -331,39 +331,65 @@ struct LightingInfo: ParsableCommand {
 struct LightingSensors: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sensors",
-        abstract: "Read every sensor of a driver and judge it against its normal range.",
+        abstract: "Read every sensor of a driver (or of every driver) and judge it against its normal range.",
         discussion: """
-            Reads SENSOR_DEFINITION and SENSOR_VALUE for each sensor. Exit code 1 when a \
-            reading is outside its normal range (over-temperature, output current off) or \
-            outside what the sensor can measure (a failed sensor).
-            Example: ledsentry lighting sensors 7FF0:2C4486D5 --port /dev/ttyUSB0
+            Reads SENSOR_DEFINITION and SENSOR_VALUE for each sensor. Without a UID, discovers \
+            the line and sweeps every driver. Exit code 1 when a reading is outside its \
+            normal range (over-temperature, output current off) or outside what the sensor \
+            can measure (a failed sensor), or a driver does not answer.
+            Examples: ledsentry lighting sensors 7FF0:2C4486D5 --port /dev/ttyUSB0
+                      ledsentry lighting sensors --port /dev/ttyUSB0 --findings faults.json
             """)
 
     @OptionGroup var options: LightingOptions
     @Option(help: ArgumentHelp("Also write the faults as warranty findings (for `ledsentry cases ingest --findings`).", valueName: "file"))
     var findings: String?
-    @Argument(help: "The driver's UID (MMMM:DDDDDDDD).") var uid: String
+    @Argument(help: "The driver's UID (MMMM:DDDDDDDD); all drivers when left out.") var uid: String?
 
-    struct Output: Encodable {
+    struct Driver: Encodable {
         var uid: RDMUID
         var sensors: [SensorReading]
+    }
+
+    struct Output: Encodable {
+        var drivers: [Driver]
         var issues: [LightingIssue]
     }
 
     func run() throws {
-        try runLighting(options, prepare: { () throws(LightingError) in try parseUID(self.uid) }) { session, uid in
-            let readings = try session.inspector.sensors(uid)
-            let issues = LightingRules.issues(uid: uid, sensors: readings)
+        try runLighting(options, prepare: { () throws(LightingError) in
+            try uid.map { (text) throws(LightingError) in try parseUID(text) }
+        }) { (session: LightingSession, only: RDMUID?) in
+            let uids: [RDMUID] = try only.map { [$0] } ?? session.discover(showProgress: !options.json).0.uids
+            var drivers: [Driver] = []
+            var issues: [LightingIssue] = []
+            for uid in uids {
+                do {
+                    let readings = try session.inspector.sensors(uid)
+                    drivers.append(Driver(uid: uid, sensors: readings))
+                    issues += LightingRules.issues(uid: uid, sensors: readings)
+                } catch {
+                    // sweeping the line, one silent driver is a finding; asked for one, an error
+                    guard only == nil, case LightingError.noResponse = error else { throw error }
+                    issues.append(LightingIssue(uid: uid, kind: .noResponse, summary: "did not answer its sensor readings"))
+                }
+            }
             try writeLightingFindings(issues, to: findings, port: session.widget.transport.portName)
             if options.json {
-                printLightingJSON(Output(uid: uid, sensors: readings, issues: issues))
+                printLightingJSON(Output(drivers: drivers, issues: issues))
             } else {
-                printLightingTable(["#", "SENSOR", "VALUE", "NORMAL", "RANGE", "LOWEST", "HIGHEST", "CONDITION"], readings.map { r in
-                    let d = r.definition, v = r.value, u = d.unitSymbol
-                    return [String(d.number), d.description, "\(v.present) \(u)", "\(d.normalMin)...\(d.normalMax)",
-                            "\(d.rangeMin)...\(d.rangeMax)", String(v.lowest), String(v.highest), r.condition.rawValue]
+                var header = ["#", "SENSOR", "VALUE", "NORMAL", "RANGE", "LOWEST", "HIGHEST", "CONDITION"]
+                if only == nil { header.insert("UID", at: 0) }
+                printLightingTable(header, drivers.flatMap { driver in
+                    driver.sensors.map { r in
+                        let d = r.definition, v = r.value, u = d.unitSymbol
+                        let row = [String(d.number), d.description, "\(v.present) \(u)", "\(d.normalMin)...\(d.normalMax)",
+                                   "\(d.rangeMin)...\(d.rangeMax)", String(v.lowest), String(v.highest), r.condition.rawValue]
+                        return only == nil ? [driver.uid.description] + row : row
+                    }
                 })
-                issues.forEach { print("FAULT \($0.kind.rawValue): \($0.summary)") }
+                issues.forEach { print("FAULT \($0.uid) \($0.kind.rawValue): \($0.summary)") }
+                if uids.isEmpty { FileHandle.standardError.write(Data("no drivers found on the line\n".utf8)) }
             }
             return issues.isEmpty ? 0 : 1
         }

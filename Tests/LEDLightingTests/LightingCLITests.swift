@@ -55,10 +55,20 @@ final class LightingCLITests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: findingsPath) }
         let hot = try ledsentry(["lighting", "sensors", uids[2].description, "--findings", findingsPath] + port)
         XCTAssertEqual(hot.status, 1, "a fault found exits 1")
-        XCTAssertTrue(hot.stdout.contains("FAULT over-temperature"), hot.stdout)
+        XCTAssertTrue(hot.stdout.contains("FAULT \(uids[2]) over-temperature"), hot.stdout)
         let list = try FindingList.decode(Data(contentsOf: URL(fileURLWithPath: findingsPath)))
         XCTAssertEqual(list.findings.map(\.kind), [.overTemperature])
         XCTAssertEqual(list.findings.first?.location.lightingUID, uids[2].description)
+
+        // the whole line at once: every driver's sensors, the hot one flagged
+        let sweep = try ledsentry(["lighting", "sensors", "--json"] + port)
+        XCTAssertEqual(sweep.status, 1)
+        struct Sweep: Decodable { struct Driver: Decodable { var uid: RDMUID; var sensors: [SensorReading] }
+                                  var drivers: [Driver]; var issues: [LightingIssue] }
+        let swept = try JSONDecoder().decode(Sweep.self, from: Data(sweep.stdout.utf8))
+        XCTAssertEqual(swept.drivers.map(\.uid), uids.sorted())
+        XCTAssertTrue(swept.drivers.allSatisfy { $0.sensors.count == 3 })
+        XCTAssertEqual(swept.issues.map(\.uid), [uids[2]])
 
         let status = try ledsentry(["lighting", "status", "--json"] + port)
         XCTAssertEqual(status.status, 1)
