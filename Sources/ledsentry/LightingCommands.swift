@@ -27,7 +27,7 @@ struct LightingCommand: ParsableCommand {
             3 port, widget or driver did not answer properly.
             """,
         subcommands: [LightingDiscover.self, LightingInfo.self, LightingSensors.self, LightingSelfTest.self,
-                      LightingGet.self, LightingSet.self, LightingStatus.self])
+                      LightingGet.self, LightingSet.self, LightingStatus.self, LightingSurveyCommand.self])
 }
 
 /// Where the widget is and how patient to be: shared by every lighting subcommand.
@@ -171,7 +171,10 @@ private func lightingFailure(_ error: any Error, json: Bool) -> ExitCode {
 /// Writes issues as a Finding list for `ledsentry cases ingest --findings FILE`.
 func writeLightingFindings(_ issues: [LightingIssue], to path: String?, port: String) throws {
     guard let path else { return }
-    let findings = issues.map { Finding($0, port: port) }
+    try writeFindingList(issues.map { Finding($0, port: port) }, to: path)
+}
+
+func writeFindingList(_ findings: [Finding], to path: String) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     encoder.dateEncodingStrategy = .iso8601
@@ -587,6 +590,60 @@ struct LightingStatus: ParsableCommand {
                 for issue in issues where issue.kind == .noResponse { rows.append([issue.uid.description, "-", "-", issue.summary]) }
                 printLightingTable(["UID", "LAMP", "SEVERITY", "MESSAGE"], rows)
                 if uids.isEmpty { FileHandle.standardError.write(Data("no drivers found on the line\n".utf8)) }
+            }
+            return issues.isEmpty ? 0 : 1
+        }
+    }
+}
+
+// MARK: - survey
+
+struct LightingSurveyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "survey",
+        abstract: "Check the whole line: every driver's identity, sensors, status (and self-test), as findings.",
+        discussion: """
+            Discovers the line, then for each driver reads its identity, sensors, status \
+            messages and lamp state, and runs its self-test when --selftest is given. Every \
+            fault becomes a warranty finding (--findings FILE for `ledsentry cases ingest`). \
+            A driver that stops answering is a finding, not an error. Exit code 1 when \
+            anything was found.
+            Example: ledsentry lighting survey --port /dev/ttyUSB0 --selftest 255 --findings f.json
+            """)
+
+    @OptionGroup var options: LightingOptions
+    @Option(help: ArgumentHelp("Also run this self-test on every driver (255: all tests).", valueName: "test"))
+    var selftest: UInt8?
+    @Option(help: ArgumentHelp("Also write the findings (for `ledsentry cases ingest --findings`).", valueName: "file"))
+    var findings: String?
+
+    func run() throws {
+        try runLighting(options, prepare: { () throws(LightingError) in
+            if selftest == 0 { throw .invalidArgument("--selftest 0 means 'stop'; give 1...254, or 255 for all") }
+        }) { session, _ in
+            var survey = LightingSurvey(controller: session.controller, port: session.widget.transport.portName,
+                                        options: .init(selfTest: selftest))
+            let progress = ProgressLine(enabled: !options.json)
+            survey.progress = { index, count, uid in progress.update("survey: driver \(index + 1) of \(count) (\(uid))") }
+            let report = try survey.run()
+            progress.finish()
+            if let findings {
+                try writeFindingList(report.findings, to: findings)
+            }
+            let issues = report.drivers.flatMap(\.issues)
+            if options.json {
+                printLightingJSON(report)
+            } else {
+                printLightingTable(["UID", "MODEL", "LABEL", "SENSORS", "LAMP", "SELF-TEST", "ISSUES"], report.drivers.map { d in
+                    let abnormal = d.sensors.filter { $0.condition != .normal }.count
+                    return [d.uid.description, d.identity?.model ?? "-", d.identity?.label ?? "-",
+                            d.sensors.isEmpty ? "-" : "\(d.sensors.count - abnormal) ok, \(abnormal) not",
+                            d.status?.lampState.map(LampState.name) ?? "-",
+                            d.selfTest.map { $0.passed.map { $0 ? "passed" : "FAILED" } ?? "no verdict" } ?? "-",
+                            String(d.issues.count)]
+                })
+                issues.forEach { print("FAULT \($0.uid) \($0.kind.rawValue): \($0.summary)") }
+                FileHandle.standardError.write(Data("\(report.drivers.count) driver(s), \(report.findings.count) finding(s)\n".utf8))
             }
             return issues.isEmpty ? 0 : 1
         }
