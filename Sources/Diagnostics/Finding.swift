@@ -128,6 +128,18 @@ public struct FaultLocation: Codable, Sendable, Hashable {
         return parts.isEmpty ? "product" : parts.joined(separator: "/")
     }
 
+    /// What identifies the place across runs, for "the same fault" (dedupe). The port a
+    /// fault was seen through is not part of it (a controller plugged into another USB port is
+    /// the same screen), nor a fixture's DMX address (a fixture is its RDM UID), unless
+    /// nothing else names the place.
+    public var identity: String {
+        if let lightingUID { return "uid=\(lightingUID.uppercased())" }
+        var place = self
+        place.controller = nil
+        let text = place.canonical
+        return text == "product" && controller != nil ? "controller=\(controller!)" : text
+    }
+
     /// The same place in words: "cabinet 4, module 2, LED (130, 7)".
     public var description: String {
         var parts: [String] = []

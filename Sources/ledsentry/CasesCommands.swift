@@ -8,9 +8,10 @@ struct CasesCommand: AsyncParsableCommand {
         commandName: "cases",
         abstract: "Warranty cases: open them from findings, follow them through the policy's service processes.",
         discussion: """
-            A finding that breaks the warranty policy opens a case; the same fault on the same product
+            A finding that breaks the warranty policy opens a case; the same fault on the same product \
             (same place, same kind) never opens a second one. See Docs/warranty.md for the workflow.
-            Exit codes: 0 ok; 1 command failed or verification found a problem; 2 bad command line;
+
+            Exit codes: 0 ok; 1 command failed or verification found a problem; 2 bad command line; \
             4 bad input file; 5 store error (corrupt or foreign database).
             """,
         subcommands: [List.self, Show.self, Ingest.self, Transition.self, Export.self, Verify.self, Check.self]
@@ -84,10 +85,10 @@ struct CasesCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Open or update cases from a findings file and its evidence (what `inspect` does at its end).",
             discussion: """
-                FILE.json holds the findings of one run: a JSON array of findings, or
-                {"screen": {"width": W, "height": H}, "findings": [...]}. Evidence files are stored once by
-                SHA-256; a finding may name one in its "evidence" list, other files go to every case of the run.
-                Prefix a path with ROLE= to set its role (capture, annotated-image, video, parameter-dump,
+                FILE.json holds the findings of one run: a JSON array of findings, or \
+                {"screen": {"width": W, "height": H}, "findings": [...]}. Evidence files are stored once by \
+                SHA-256; a finding may name one in its "evidence" list, other files go to every case of the run. \
+                Prefix a path with ROLE= to set its role (capture, annotated-image, video, parameter-dump, \
                 module-test, status-readback, link-recording, log); otherwise it is guessed from the name.
                 """)
         @OptionGroup var store: StoreOptions
@@ -129,10 +130,10 @@ struct CasesCommand: AsyncParsableCommand {
                 let options = WarrantyIntake.Options(
                     actor: actor.name, now: at.flatMap(parseDay) ?? Date(),
                     screen: screen.flatMap(parseScreen).map { FindingList.ScreenSize(width: $0.0, height: $0.1) },
-                    bundleDirectory: bundles, coversWholeProduct: !partial)
-                let summary = try WarrantyIntake(store: warrantyStore, policy: pol)
-                    .ingest(findings: list, productSerial: product, evidence: files, options: options)
-                await deliverHooks(warrantyStore, quiet: store.json)
+                    bundleDirectory: bundles, coversWholeProduct: !partial,
+                    progress: store.json ? nil : printProgress)
+                let summary = try await WarrantyIntake(store: warrantyStore, policy: pol)
+                    .ingestAndNotify(findings: list, productSerial: product, evidence: files, options: options)
                 if store.json { printJSON(summary); return }
                 print("Product \(summary.productSerial): \(summary.scope.explanation)")
                 for m in summary.missing { print("MISSING: \(m)") }
@@ -148,6 +149,9 @@ struct CasesCommand: AsyncParsableCommand {
                     print("\(line.reference) annotated pictures: " + line.annotatedImages.joined(separator: ", "))
                 }
                 print("Evidence store: \(summary.evidenceDirectory)")
+                if let hooks = summary.hooks {
+                    print("Hooks: \(hooks.delivered) delivered, \(hooks.pending) pending" + (hooks.pending > 0 ? " (see `ledsentry hooks status`)" : ""))
+                }
             }
         }
     }
@@ -242,6 +246,11 @@ struct CasesCommand: AsyncParsableCommand {
             }
         }
     }
+}
+
+/// Progress lines go to stderr so stdout stays the result.
+@Sendable func printProgress(_ line: String) {
+    FileHandle.standardError.write(Data("  \(line)\n".utf8))
 }
 
 func parseScreen(_ text: String) -> (Int, Int)? {

@@ -7,9 +7,9 @@ struct HooksCommand: AsyncParsableCommand {
         commandName: "hooks",
         abstract: "The hook outbox: events for case opened / state changed / evidence added.",
         discussion: """
-            Hooks are configured in hooks.yaml beside the store (or --hooks FILE). Every event is kept in
-            the store's outbox until its receiver acknowledges it (command exit 0, HTTP 2xx), delivered in
-            order per hook, retried with backoff (5 s doubling to 1 h). HTTP bodies are signed:
+            Hooks are configured in hooks.yaml beside the store (or --hooks FILE). Every event is kept in \
+            the store's outbox until its receiver acknowledges it (command exit 0, HTTP 2xx), delivered in \
+            order per hook, retried with backoff (5 s doubling to 1 h). HTTP bodies are signed: \
             X-LEDSentry-Signature: sha256=<hex HMAC-SHA256 of the raw body with the hook's secret>.
             """,
         subcommands: [Status.self, Retry.self]

@@ -13,11 +13,14 @@ struct ProductsCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Register a product from its sales contract.",
             discussion: """
-                The warranty card number or the order number is what the customer must present (clause 2,
+                The warranty card number or the order number is what the customer must present (clause 2, \
                 3.3.1). Without either, cases still open but are marked as missing it and say what to supply.
-                Example: ledsentry products add --serial KJ-2025-0042 --model "KJ-P3.9 outdoor" \\
-                  --customer "Riverside Arena" --contract-date 2025-06-01 --warranty-months 24 \\
-                  --card WC-7781 --contact-name "Li Wei" --contact-phone "+86 23 5555 0101" --screen 1024x512
+
+                Example:
+                  ledsentry products add --serial KJ-2025-0042 --model "KJ-P3.9" \\
+                    --customer "Riverside Arena" --contract-date 2025-06-01 \\
+                    --warranty-months 24 --card WC-7781 --contact-name "Li Wei" \\
+                    --contact-phone "+86 23 5555 0101" --screen 1024x512
                 """)
         @OptionGroup var store: StoreOptions
         @Option(help: "Serial number.") var serial: String

@@ -13,8 +13,8 @@ struct RMACommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Issue the next RMA number (e.g. RMA-2026-000123) with the delivery address.",
             discussion: """
-                The case must be a return-repair case whose Return Repair Request Form is filled
-                (state form-filled). Numbers are unique and never reused. Prints the form (text) with the
+                The case must be a return-repair case whose Return Repair Request Form is filled \
+                (state form-filled). Numbers are unique and never reused. Prints the form (text) with the \
                 RMA number and the instruction to mark it on the parcel; --form-html writes the HTML form.
                 """)
         @OptionGroup var store: StoreOptions

@@ -74,6 +74,7 @@ func warrantyExitCode(for error: any Error) -> Int32 {
     case let e as EvidenceError:
         if case .missing = e { return 5 }
         return 4
+    case is ValidationError: return 2
     case is PolicyError, is IntakeError, is BundleError, is HookError: return 4
     case is DecodingError: return 4
     default: return 1

@@ -211,6 +211,33 @@ final class PolicyTests: XCTestCase {
         XCTAssertNotEqual(f, PolicyEngine.fingerprint(serial: "A", location: loc, kind: .moduleTestFailed))
     }
 
+    func testLightingFindingsAreClassedAndServed() {
+        let uid = FaultLocation(controller: "/dev/ttyUSB0", lightingUID: "4c53:0000002a")
+        let silent = engine.assess(findings: [finding(.fixtureNotResponding, uid, source: .lighting)], product: product { $0.type = .lighting }, on: day)
+        XCTAssertEqual(silent.faults[0].service.type, .remoteGuidance)
+        XCTAssertTrue(silent.faults[0].service.steps[0].contains("fixture 4C53:0000002A"), silent.faults[0].service.steps[0])
+        let lamp = engine.assess(findings: [finding(.lampFailure, uid, source: .lighting)], product: product { $0.type = .lighting }, on: day)
+        XCTAssertEqual(lamp.faults[0].service.type, .returnRepair)
+        let hot = engine.assess(findings: [finding(.overTemperature, uid, source: .lighting)], product: product { $0.type = .lighting }, on: day)
+        XCTAssertEqual(hot.faults[0].faultClass.class, .safety)
+        XCTAssertEqual(engine.faultClass(for: "lighting-sensor-failed").class, .performance)
+        XCTAssertEqual(engine.scope(of: product { $0.type = .lighting }, on: day).status, .inWarranty)
+    }
+
+    func testSamePlaceSeenThroughAnotherPortIsTheSameFault() {
+        let a = FaultLocation(controller: "/dev/ttyUSB0", cabinet: 2, module: 5)
+        let b = FaultLocation(controller: "/dev/ttyACM1", cabinet: 2, module: 5)
+        XCTAssertEqual(PolicyEngine.fingerprint(serial: "S", location: a, kind: .deadModule),
+                       PolicyEngine.fingerprint(serial: "S", location: b, kind: .deadModule))
+        let fixture1 = FaultLocation(controller: "/dev/ttyUSB0", channel: 1, lightingUID: "4c53:0000002a")
+        let fixture2 = FaultLocation(controller: "/dev/ttyUSB3", channel: 17, lightingUID: "4C53:0000002A")
+        XCTAssertEqual(fixture1.identity, fixture2.identity)
+        // A fault that only names its controller keeps it: two controllers, two places.
+        XCTAssertNotEqual(FaultLocation(controller: "sender-1").identity, FaultLocation(controller: "sender-2").identity)
+        let merged = engine.assess(findings: [finding(.deadModule, a), finding(.deadModule, b)], product: product(), on: day)
+        XCTAssertEqual(merged.faults.count, 1)
+    }
+
     // MARK: Policy files
 
     func testPolicyRoundTripsThroughJSON() throws {

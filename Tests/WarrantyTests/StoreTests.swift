@@ -104,6 +104,19 @@ final class StoreTests: XCTestCase {
         XCTAssertEqual(try fx.store.cases().count, 0)
     }
 
+    func testOnlyStaleTemporaryFilesAreRemoved() throws {
+        let evidence = EvidenceStore(root: dir)
+        let tmp = dir.appendingPathComponent("tmp")
+        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
+        let fresh = tmp.appendingPathComponent("in-progress"), stale = tmp.appendingPathComponent("crashed")
+        try Data("a".utf8).write(to: fresh)
+        try Data("b".utf8).write(to: stale)
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -7200)], ofItemAtPath: stale.path)
+        evidence.removeLeftovers()
+        XCTAssertTrue(FileManager.default.fileExists(atPath: fresh.path), "another process may still be writing it")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: stale.path))
+    }
+
     // MARK: Bundles
 
     func makeBundle() throws -> (Fixture, URL) {

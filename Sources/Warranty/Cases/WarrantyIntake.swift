@@ -51,8 +51,12 @@ public struct WarrantyIntake: Sendable {
         public var bundleDirectory: URL?
         /// False for a run that looked at part of the product only: then absent faults are not noted.
         public var coversWholeProduct: Bool
+        /// Told what is being done, one line per step (storing a large capture takes a while).
+        public var progress: (@Sendable (String) -> Void)?
         public init(actor: String = "ledsentry", now: Date = Date(), screen: FindingList.ScreenSize? = nil,
-                    bundleDirectory: URL? = nil, coversWholeProduct: Bool = true) {
+                    bundleDirectory: URL? = nil, coversWholeProduct: Bool = true,
+                    progress: (@Sendable (String) -> Void)? = nil) {
+            self.progress = progress
             self.actor = actor
             self.now = now
             self.screen = screen
@@ -85,6 +89,20 @@ public struct WarrantyIntake: Sendable {
         public var tolerated: Int
         public var notes: [String]
         public var evidenceDirectory: String
+        /// Hook deliveries made at the end of the run (nil when hooks were not run).
+        public var hooks: HookDispatcher.Report?
+    }
+
+    /// The whole end of an inspection: `ingest`, then deliver the hook events it created.
+    /// A receiver that is down does not fail the run: its events wait in the outbox.
+    public func ingestAndNotify(findings list: FindingList, productSerial: String, evidence files: [EvidenceFile],
+                                options: Options = Options()) async throws -> Summary {
+        var summary = try ingest(findings: list, productSerial: productSerial, evidence: files, options: options)
+        if !store.hooks.isEmpty {
+            options.progress?("delivering hook events")
+            summary.hooks = await HookDispatcher(store: store).deliverDue()
+        }
+        return summary
     }
 
     public func ingest(findings list: FindingList, productSerial: String, evidence files: [EvidenceFile],
@@ -114,7 +132,8 @@ public struct WarrantyIntake: Sendable {
         // that references them (a crash in between leaves unreferenced files, never a case
         // pointing at a missing file).
         var stored: [String: WarrantyStore.StoredEvidence] = [:]
-        for file in files {
+        for (i, file) in files.enumerated() {
+            options.progress?("storing evidence \(i + 1)/\(files.count): \(file.url.lastPathComponent)")
             let s = try store.evidence.store(fileAt: file.url)
             stored[file.url.lastPathComponent] = .init(name: file.url.lastPathComponent, role: file.role,
                                                        sha256: s.sha256, size: s.size)
@@ -138,6 +157,7 @@ public struct WarrantyIntake: Sendable {
             perFault[fault.fingerprint] = refs + general + [faultListRef]
         }
 
+        options.progress?("recording \(assessment.faults.count) faults")
         let outcome = try store.record(.init(runID: runID, product: product, assessment: assessment,
                                              actor: options.actor, at: options.now, evidence: perFault,
                                              coversWholeProduct: options.coversWholeProduct))
@@ -148,6 +168,7 @@ public struct WarrantyIntake: Sendable {
                 let c = try store.warrantyCase(id: id)
                 var bundlePath: String?
                 if let dir = options.bundleDirectory, action != .absent {
+                    options.progress?("writing bundle \(c.reference)")
                     let url = dir.appendingPathComponent("\(c.reference).zip")
                     let written = try EvidenceBundle.write(case: c, store: store, to: url)
                     try store.noteExport(caseID: id, bundle: url.path, manifestSHA256: written.manifestSHA256,
@@ -168,7 +189,7 @@ public struct WarrantyIntake: Sendable {
         return Summary(runID: runID, productSerial: productSerial, scope: assessment.scope, missing: assessment.missing.map(\.text),
                        standard: assessment.standard, cases: lines.sorted { $0.id < $1.id },
                        tolerated: assessment.tolerated.count, notes: notes,
-                       evidenceDirectory: store.evidence.root.path)
+                       evidenceDirectory: store.evidence.root.path, hooks: nil)
     }
 
     /// The fault list kept as evidence: every finding of the run and what the policy said.

@@ -67,9 +67,11 @@ public enum EvidenceBundle {
             guard FileManager.default.fileExists(atPath: source.path) else {
                 throw EvidenceError.missing(sha256: item.sha256, name: item.name)
             }
-            let compressed = ["png", "jpg", "jpeg", "zip", "gz", "mp4", "mov", "mkv", "webm"]
+            // Deflate only text; captures and recordings are stored as they are (deflating a
+            // 50 MB capture costs seconds and saves nothing on already-compressed data).
+            let text = ["json", "txt", "log", "csv", "yaml", "yml", "html", "xml"]
                 .contains((item.name as NSString).pathExtension.lowercased())
-            try archive.addEntry(with: path, fileURL: source, compressionMethod: compressed ? .none : .deflate)
+            try archive.addEntry(with: path, fileURL: source, compressionMethod: text ? .deflate : .none)
             // The digest is the content address, checked again here so a damaged store is caught.
             files.append(.init(path: path, sha256: item.sha256, size: item.size, role: item.role.rawValue))
         }

@@ -118,6 +118,9 @@ public struct HookDispatcher: Sendable {
         while process.isRunning && Date() < deadline { usleep(10_000) }
         if process.isRunning {
             process.terminate()
+            let grace = Date().addingTimeInterval(1)
+            while process.isRunning && Date() < grace { usleep(10_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }  // SIGTERM may be blocked
             process.waitUntilExit()
             throw HookError.deliveryFailed("\(argv.joined(separator: " ")) took longer than \(Int(timeout)) s")
         }

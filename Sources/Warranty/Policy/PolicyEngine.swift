@@ -92,7 +92,7 @@ public struct PolicyEngine: Sendable {
         var ledFindings: [Finding] = []
         for finding in findings {
             if Self.ledKinds.contains(finding.kind) { ledFindings.append(finding); continue }
-            let key = finding.kind.rawValue + "|" + finding.location.canonical
+            let key = finding.kind.rawValue + "|" + finding.location.identity
             if groups[key] == nil { order.append(key) }
             groups[key, default: []].append(finding)
         }
@@ -244,6 +244,7 @@ public struct PolicyEngine: Sendable {
             "next_module": loc.module.map { String($0 + 1) } ?? "the next module",
             "controller": loc.controller ?? "",
             "channel": loc.channel.map(String.init) ?? "the affected channel",
+            "uid": loc.lightingUID?.uppercased() ?? "the affected fixture",
             "location": loc.description,
             "parameter": "the wrong parameter",
             "expected": "the value in the commissioning sheet",
@@ -261,7 +262,7 @@ public struct PolicyEngine: Sendable {
 
     /// Identifies "the same fault on the same product" across runs: product, place and kind.
     public static func fingerprint(serial: String, location: FaultLocation, kind: FaultKind) -> String {
-        let text = serial + "\n" + location.canonical + "\n" + kind.rawValue
+        let text = serial + "\n" + location.identity + "\n" + kind.rawValue
         return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 

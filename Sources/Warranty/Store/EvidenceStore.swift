@@ -96,11 +96,14 @@ public struct EvidenceStore: Sendable {
         close(fd)
     }
 
-    /// Removes temporary files a crashed run left behind.
-    public func removeLeftovers() {
+    /// Removes temporary files a crashed run left behind. Only old ones: a file written in
+    /// the last hour may belong to a run still going on in another process.
+    public func removeLeftovers(olderThan age: TimeInterval = 3600, now: Date = Date()) {
         let tmpDir = root.appendingPathComponent("tmp")
         for name in (try? FileManager.default.contentsOfDirectory(atPath: tmpDir.path)) ?? [] {
-            try? FileManager.default.removeItem(at: tmpDir.appendingPathComponent(name))
+            let url = tmpDir.appendingPathComponent(name)
+            let modified = (try? FileManager.default.attributesOfItem(atPath: url.path)[.modificationDate] as? Date) ?? now
+            if now.timeIntervalSince(modified) > age { try? FileManager.default.removeItem(at: url) }
         }
     }
 
