@@ -27,7 +27,8 @@ struct LightingCommand: ParsableCommand {
             3 port, widget or driver did not answer properly.
             """,
         subcommands: [LightingDiscover.self, LightingInfo.self, LightingSensors.self, LightingSelfTest.self,
-                      LightingGet.self, LightingSet.self, LightingStatus.self, LightingSurveyCommand.self])
+                      LightingGet.self, LightingSet.self, LightingStatus.self, LightingSurveyCommand.self,
+                      LightingDMX.self])
 }
 
 /// Where the widget is and how patient to be: shared by every lighting subcommand.
@@ -646,6 +647,50 @@ struct LightingSurveyCommand: ParsableCommand {
                 FileHandle.standardError.write(Data("\(report.drivers.count) driver(s), \(report.findings.count) finding(s)\n".utf8))
             }
             return issues.isEmpty ? 0 : 1
+        }
+    }
+}
+
+// MARK: - dmx
+
+struct LightingDMX: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dmx",
+        abstract: "Send DMX512 levels (to light fixtures up while looking for dead LED strings).",
+        discussion: """
+            Sends one DMX frame through the widget, which keeps repeating it on the line \
+            until the next frame. Channels not named are 0. A frame is as long as its \
+            highest channel (--all fills all 512).
+            Examples: ledsentry lighting dmx 1=255 2=128 3-6=64 --port /dev/ttyUSB0
+                      ledsentry lighting dmx --all 255        (everything full on)
+                      ledsentry lighting dmx --all 0          (blackout)
+            """)
+
+    @OptionGroup var options: LightingOptions
+    @Option(help: ArgumentHelp("Set all 512 channels to this level first.", valueName: "level")) var all: UInt8?
+    @Argument(help: "CHANNEL=LEVEL or FIRST-LAST=LEVEL (channels 1...512, levels 0...255).") var levels: [String] = []
+
+    struct Output: Encodable {
+        var slots: Int
+        var levels: [UInt8]
+    }
+
+    func run() throws {
+        try runLighting(options, prepare: { () throws(LightingError) in
+            guard all != nil || !levels.isEmpty else {
+                throw .invalidArgument("name some channels (1=255) or give --all LEVEL")
+            }
+            var frame = all.map { DMXFrame(all: $0) } ?? DMXFrame(count: 0)
+            for assignment in levels { try frame.apply(assignment) }
+            return frame
+        }) { session, frame in
+            try session.widget.sendDMX(frame.slots)
+            if options.json {
+                printLightingJSON(Output(slots: frame.slots.count, levels: frame.slots))
+            } else {
+                print("sent a DMX frame of \(frame.slots.count) channel(s)")
+            }
+            return 0
         }
     }
 }

@@ -212,4 +212,21 @@ final class CodecTests: XCTestCase {
         XCTAssertEqual(nack.responseType, .nackReason)
         XCTAssertEqual(RDMNackReason(rawValue: UInt16(bigEndian: nack.parameterData, at: 0)), .formatError)
     }
+
+    func testDMXFrameFromAssignments() throws {
+        var frame = DMXFrame(count: 0)
+        try frame.apply("1=255")
+        try frame.apply("3-5=64")
+        XCTAssertEqual(frame.slots, [255, 0, 64, 64, 64])
+        var full = DMXFrame(all: 10)
+        try full.apply("512=1")
+        XCTAssertEqual(full.slots.count, 512)
+        XCTAssertEqual(full.slots.last, 1)
+        for bad in ["0=1", "513=1", "1=256", "5-3=1", "x=1", "1", "1=", "-1=3"] {
+            XCTAssertThrowsError(try frame.apply(bad), bad)
+        }
+        // on the wire: label 6, start code 0, then the slots
+        XCTAssertEqual(USBProFrame(label: USBProLabel.sendDMX, payload: [0] + frame.slots).serialized,
+                       [0x7E, 0x06, 0x06, 0x00, 0x00, 255, 0, 64, 64, 64, 0xE7])
+    }
 }

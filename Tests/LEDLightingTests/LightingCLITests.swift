@@ -82,6 +82,13 @@ final class LightingCLITests: XCTestCase {
         XCTAssertEqual(refused.status, 1)
         XCTAssertTrue(refused.stderr.contains("refused: data out of range"), refused.stderr)
 
+        // DMX levels go out as one label-6 frame (seen in the recorded session)
+        let session = NSTemporaryDirectory() + "lighting-dmx-\(getpid()).txt"
+        defer { try? FileManager.default.removeItem(atPath: session) }
+        let dmx = try ledsentry(["lighting", "dmx", "1=255", "2-3=7", "--record", session] + port)
+        XCTAssertEqual(dmx.status, 0, dmx.stderr)
+        XCTAssertTrue(try String(contentsOfFile: session, encoding: .utf8).contains("> 7e 06 04 00 00 ff 07 07 e7"))
+
         let selftest = try ledsentry(["lighting", "selftest", uids[1].description] + port)
         XCTAssertEqual(selftest.status, 0, selftest.stderr)
         XCTAssertTrue(selftest.stdout.contains("PASSED"), selftest.stdout)
