@@ -206,7 +206,7 @@ static void test_ack_timer_and_overflow(void)
     CHECK(p.port_or_response == RDM_ACK_TIMER && p.pdl == 2 && rdm_get16(p.data) == 2);
     CHECK(p.message_count == 1);
     /* too early: the queue answers with status messages (the over-temperature error) */
-    ask(&r, me, RDM_GET_COMMAND, RDM_PID_QUEUED_MESSAGE, 0, &error_level, 1, 1100, &p);
+    ask(&r, me, RDM_GET_COMMAND, RDM_PID_QUEUED_MESSAGE, 0, &error_level, 1, 1050, &p);
     CHECK(p.pid == RDM_PID_STATUS_MESSAGES && p.pdl == 9 && rdm_get16(p.data + 3) == RDM_STS_OVERTEMP);
     ask(&r, me, RDM_GET_COMMAND, RDM_PID_QUEUED_MESSAGE, 0, &error_level, 1, 1200, &p);
     CHECK(p.pid == RDM_PID_SENSOR_VALUE && p.pdl == 9 && p.data[0] == 0 && p.message_count == 0);
