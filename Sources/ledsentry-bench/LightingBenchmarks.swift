@@ -56,8 +56,12 @@ final class BenchEmulator {
         process.standardOutput = pipe
         process.standardError = FileHandle.nullDevice
         try process.run()
+        // the first line names the port; give up after 5 s rather than wait forever
         var text = ""
-        while !text.contains("\n") {
+        let deadline = ContinuousClock.now + .seconds(5)
+        var descriptor = pollfd(fd: pipe.fileHandleForReading.fileDescriptor, events: Int16(POLLIN), revents: 0)
+        while !text.contains("\n"), ContinuousClock.now < deadline, poll(&descriptor, 1, 100) >= 0 {
+            guard descriptor.revents != 0 else { continue }
             let chunk = pipe.fileHandleForReading.availableData
             if chunk.isEmpty { break }
             text += String(decoding: chunk, as: UTF8.self)

@@ -24,6 +24,7 @@ final class LightingCLITests: XCTestCase {
         process.standardOutput = out
         process.standardError = err
         try process.run()
+        killAfter(process, seconds: 60)
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
