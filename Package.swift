@@ -45,7 +45,10 @@ let package = Package(
         .target(name: "LEDControllers", dependencies: ["LEDLink"]),
         .target(name: "LEDLighting", dependencies: ["LEDLink"]),
         // Room 3: images in, defects out. No I/O to hardware, no warranty.
-        .target(name: "FrameAnalysis", dependencies: ["CLibPNG", "CLibJPEG"]),
+        .target(name: "FrameAnalysis", dependencies: ["CLibPNG", "CLibJPEG", "CFrameAnalysis"]),
+        // libjpeg's error handling longjmps; this C helper keeps setjmp/longjmp inside C frames,
+        // and holds the measured hot loops of FrameAnalysis.
+        .target(name: "CFrameAnalysis", linkerSettings: [.linkedLibrary("jpeg")]),
         // Room 4: sessions composing the rooms above into Findings.
         .target(name: "Diagnostics", dependencies: [
             "LEDControllers", "LEDLighting", "FrameAnalysis",
@@ -82,6 +85,7 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ]),
-
+        // Frame analysis tests.
+        .testTarget(name: "FrameAnalysisTests", dependencies: ["FrameAnalysis", "CLibPNG"]),
     ]
 )
