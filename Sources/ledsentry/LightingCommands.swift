@@ -27,7 +27,8 @@ struct LightingCommand: ParsableCommand {
             3 port, widget or driver did not answer properly.
             """,
         subcommands: [LightingDiscover.self, LightingInfo.self, LightingSensors.self, LightingSelfTest.self,
-                      LightingGet.self, LightingSet.self, LightingStatus.self])
+                      LightingGet.self, LightingSet.self, LightingStatus.self, LightingSurveyCommand.self,
+                      LightingDMX.self])
 }
 
 /// Where the widget is and how patient to be: shared by every lighting subcommand.
@@ -89,7 +90,7 @@ struct LightingSession {
 
     func discover(showProgress: Bool) throws -> (DiscoveryReport, Duration) {
         var discovery = RDMDiscovery(controller: controller)
-        let progress = LightingProgressLine(enabled: showProgress)
+        let progress = ProgressLine(enabled: showProgress)
         discovery.progress = { branches, found in progress.update("discovery: \(branches) branches, \(found) driver(s) found") }
         let started = ContinuousClock.now
         let report = try discovery.run()
@@ -99,7 +100,7 @@ struct LightingSession {
 }
 
 /// A one-line progress note on stderr, only when stderr is a terminal.
-final class LightingProgressLine {
+final class ProgressLine {
     private let enabled: Bool
     private var last = ContinuousClock.now - .seconds(1)
     init(enabled: Bool) { self.enabled = enabled && isatty(2) == 1 }
@@ -171,7 +172,10 @@ private func lightingFailure(_ error: any Error, json: Bool) -> ExitCode {
 /// Writes issues as a Finding list for `ledsentry cases ingest --findings FILE`.
 func writeLightingFindings(_ issues: [LightingIssue], to path: String?, port: String) throws {
     guard let path else { return }
-    let findings = issues.map { Finding($0, port: port) }
+    try writeFindingList(issues.map { Finding($0, port: port) }, to: path)
+}
+
+func writeFindingList(_ findings: [Finding], to path: String) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     encoder.dateEncodingStrategy = .iso8601
@@ -331,39 +335,65 @@ struct LightingInfo: ParsableCommand {
 struct LightingSensors: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sensors",
-        abstract: "Read every sensor of a driver and judge it against its normal range.",
+        abstract: "Read every sensor of a driver (or of every driver) and judge it against its normal range.",
         discussion: """
-            Reads SENSOR_DEFINITION and SENSOR_VALUE for each sensor. Exit code 1 when a \
-            reading is outside its normal range (over-temperature, output current off) or \
-            outside what the sensor can measure (a failed sensor).
-            Example: ledsentry lighting sensors 7FF0:2C4486D5 --port /dev/ttyUSB0
+            Reads SENSOR_DEFINITION and SENSOR_VALUE for each sensor. Without a UID, discovers \
+            the line and sweeps every driver. Exit code 1 when a reading is outside its \
+            normal range (over-temperature, output current off) or outside what the sensor \
+            can measure (a failed sensor), or a driver does not answer.
+            Examples: ledsentry lighting sensors 7FF0:2C4486D5 --port /dev/ttyUSB0
+                      ledsentry lighting sensors --port /dev/ttyUSB0 --findings faults.json
             """)
 
     @OptionGroup var options: LightingOptions
     @Option(help: ArgumentHelp("Also write the faults as warranty findings (for `ledsentry cases ingest --findings`).", valueName: "file"))
     var findings: String?
-    @Argument(help: "The driver's UID (MMMM:DDDDDDDD).") var uid: String
+    @Argument(help: "The driver's UID (MMMM:DDDDDDDD); all drivers when left out.") var uid: String?
 
-    struct Output: Encodable {
+    struct Driver: Encodable {
         var uid: RDMUID
         var sensors: [SensorReading]
+    }
+
+    struct Output: Encodable {
+        var drivers: [Driver]
         var issues: [LightingIssue]
     }
 
     func run() throws {
-        try runLighting(options, prepare: { () throws(LightingError) in try parseUID(self.uid) }) { session, uid in
-            let readings = try session.inspector.sensors(uid)
-            let issues = LightingRules.issues(uid: uid, sensors: readings)
+        try runLighting(options, prepare: { () throws(LightingError) in
+            try uid.map { (text) throws(LightingError) in try parseUID(text) }
+        }) { (session: LightingSession, only: RDMUID?) in
+            let uids: [RDMUID] = try only.map { [$0] } ?? session.discover(showProgress: !options.json).0.uids
+            var drivers: [Driver] = []
+            var issues: [LightingIssue] = []
+            for uid in uids {
+                do {
+                    let readings = try session.inspector.sensors(uid)
+                    drivers.append(Driver(uid: uid, sensors: readings))
+                    issues += LightingRules.issues(uid: uid, sensors: readings)
+                } catch {
+                    // sweeping the line, one silent driver is a finding; asked for one, an error
+                    guard only == nil, case LightingError.noResponse = error else { throw error }
+                    issues.append(LightingIssue(uid: uid, kind: .noResponse, summary: "did not answer its sensor readings"))
+                }
+            }
             try writeLightingFindings(issues, to: findings, port: session.widget.transport.portName)
             if options.json {
-                printLightingJSON(Output(uid: uid, sensors: readings, issues: issues))
+                printLightingJSON(Output(drivers: drivers, issues: issues))
             } else {
-                printLightingTable(["#", "SENSOR", "VALUE", "NORMAL", "RANGE", "LOWEST", "HIGHEST", "CONDITION"], readings.map { r in
-                    let d = r.definition, v = r.value, u = d.unitSymbol
-                    return [String(d.number), d.description, "\(v.present) \(u)", "\(d.normalMin)...\(d.normalMax)",
-                            "\(d.rangeMin)...\(d.rangeMax)", String(v.lowest), String(v.highest), r.condition.rawValue]
+                var header = ["#", "SENSOR", "VALUE", "NORMAL", "RANGE", "LOWEST", "HIGHEST", "CONDITION"]
+                if only == nil { header.insert("UID", at: 0) }
+                printLightingTable(header, drivers.flatMap { driver in
+                    driver.sensors.map { r in
+                        let d = r.definition, v = r.value, u = d.unitSymbol
+                        let row = [String(d.number), d.description, "\(v.present) \(u)", "\(d.normalMin)...\(d.normalMax)",
+                                   "\(d.rangeMin)...\(d.rangeMax)", String(v.lowest), String(v.highest), r.condition.rawValue]
+                        return only == nil ? [driver.uid.description] + row : row
+                    }
                 })
-                issues.forEach { print("FAULT \($0.kind.rawValue): \($0.summary)") }
+                issues.forEach { print("FAULT \($0.uid) \($0.kind.rawValue): \($0.summary)") }
+                if uids.isEmpty { FileHandle.standardError.write(Data("no drivers found on the line\n".utf8)) }
             }
             return issues.isEmpty ? 0 : 1
         }
@@ -563,6 +593,104 @@ struct LightingStatus: ParsableCommand {
                 if uids.isEmpty { FileHandle.standardError.write(Data("no drivers found on the line\n".utf8)) }
             }
             return issues.isEmpty ? 0 : 1
+        }
+    }
+}
+
+// MARK: - survey
+
+struct LightingSurveyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "survey",
+        abstract: "Check the whole line: every driver's identity, sensors, status (and self-test), as findings.",
+        discussion: """
+            Discovers the line, then for each driver reads its identity, sensors, status \
+            messages and lamp state, and runs its self-test when --selftest is given. Every \
+            fault becomes a warranty finding (--findings FILE for `ledsentry cases ingest`). \
+            A driver that stops answering is a finding, not an error. Exit code 1 when \
+            anything was found.
+            Example: ledsentry lighting survey --port /dev/ttyUSB0 --selftest 255 --findings f.json
+            """)
+
+    @OptionGroup var options: LightingOptions
+    @Option(help: ArgumentHelp("Also run this self-test on every driver (255: all tests).", valueName: "test"))
+    var selftest: UInt8?
+    @Option(help: ArgumentHelp("Also write the findings (for `ledsentry cases ingest --findings`).", valueName: "file"))
+    var findings: String?
+
+    func run() throws {
+        try runLighting(options, prepare: { () throws(LightingError) in
+            if selftest == 0 { throw .invalidArgument("--selftest 0 means 'stop'; give 1...254, or 255 for all") }
+        }) { session, _ in
+            var survey = LightingSurvey(controller: session.controller, port: session.widget.transport.portName,
+                                        options: .init(selfTest: selftest))
+            let progress = ProgressLine(enabled: !options.json)
+            survey.progress = { index, count, uid in progress.update("survey: driver \(index + 1) of \(count) (\(uid))") }
+            let report = try survey.run()
+            progress.finish()
+            if let findings {
+                try writeFindingList(report.findings, to: findings)
+            }
+            let issues = report.drivers.flatMap(\.issues)
+            if options.json {
+                printLightingJSON(report)
+            } else {
+                printLightingTable(["UID", "MODEL", "LABEL", "SENSORS", "LAMP", "SELF-TEST", "ISSUES"], report.drivers.map { d in
+                    let abnormal = d.sensors.filter { $0.condition != .normal }.count
+                    return [d.uid.description, d.identity?.model ?? "-", d.identity?.label ?? "-",
+                            d.sensors.isEmpty ? "-" : "\(d.sensors.count - abnormal) ok, \(abnormal) not",
+                            d.status?.lampState.map(LampState.name) ?? "-",
+                            d.selfTest.map { $0.passed.map { $0 ? "passed" : "FAILED" } ?? "no verdict" } ?? "-",
+                            String(d.issues.count)]
+                })
+                issues.forEach { print("FAULT \($0.uid) \($0.kind.rawValue): \($0.summary)") }
+                FileHandle.standardError.write(Data("\(report.drivers.count) driver(s), \(report.findings.count) finding(s)\n".utf8))
+            }
+            return issues.isEmpty ? 0 : 1
+        }
+    }
+}
+
+// MARK: - dmx
+
+struct LightingDMX: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dmx",
+        abstract: "Send DMX512 levels (to light fixtures up while looking for dead LED strings).",
+        discussion: """
+            Sends one DMX frame through the widget, which keeps repeating it on the line \
+            until the next frame. Channels not named are 0. A frame is as long as its \
+            highest channel (--all fills all 512).
+            Examples: ledsentry lighting dmx 1=255 2=128 3-6=64 --port /dev/ttyUSB0
+                      ledsentry lighting dmx --all 255        (everything full on)
+                      ledsentry lighting dmx --all 0          (blackout)
+            """)
+
+    @OptionGroup var options: LightingOptions
+    @Option(help: ArgumentHelp("Set all 512 channels to this level first.", valueName: "level")) var all: UInt8?
+    @Argument(help: "CHANNEL=LEVEL or FIRST-LAST=LEVEL (channels 1...512, levels 0...255).") var levels: [String] = []
+
+    struct Output: Encodable {
+        var slots: Int
+        var levels: [UInt8]
+    }
+
+    func run() throws {
+        try runLighting(options, prepare: { () throws(LightingError) in
+            guard all != nil || !levels.isEmpty else {
+                throw .invalidArgument("name some channels (1=255) or give --all LEVEL")
+            }
+            var frame = all.map { DMXFrame(all: $0) } ?? DMXFrame(count: 0)
+            for assignment in levels { try frame.apply(assignment) }
+            return frame
+        }) { session, frame in
+            try session.widget.sendDMX(frame.slots)
+            if options.json {
+                printLightingJSON(Output(slots: frame.slots.count, levels: frame.slots))
+            } else {
+                print("sent a DMX frame of \(frame.slots.count) channel(s)")
+            }
+            return 0
         }
     }
 }

@@ -24,6 +24,7 @@ final class LightingCLITests: XCTestCase {
         process.standardOutput = out
         process.standardError = err
         try process.run()
+        killAfter(process, seconds: 60)
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
@@ -55,10 +56,20 @@ final class LightingCLITests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: findingsPath) }
         let hot = try ledsentry(["lighting", "sensors", uids[2].description, "--findings", findingsPath] + port)
         XCTAssertEqual(hot.status, 1, "a fault found exits 1")
-        XCTAssertTrue(hot.stdout.contains("FAULT over-temperature"), hot.stdout)
+        XCTAssertTrue(hot.stdout.contains("FAULT \(uids[2]) over-temperature"), hot.stdout)
         let list = try FindingList.decode(Data(contentsOf: URL(fileURLWithPath: findingsPath)))
         XCTAssertEqual(list.findings.map(\.kind), [.overTemperature])
         XCTAssertEqual(list.findings.first?.location.lightingUID, uids[2].description)
+
+        // the whole line at once: every driver's sensors, the hot one flagged
+        let sweep = try ledsentry(["lighting", "sensors", "--json"] + port)
+        XCTAssertEqual(sweep.status, 1)
+        struct Sweep: Decodable { struct Driver: Decodable { var uid: RDMUID; var sensors: [SensorReading] }
+                                  var drivers: [Driver]; var issues: [LightingIssue] }
+        let swept = try JSONDecoder().decode(Sweep.self, from: Data(sweep.stdout.utf8))
+        XCTAssertEqual(swept.drivers.map(\.uid), uids.sorted())
+        XCTAssertTrue(swept.drivers.allSatisfy { $0.sensors.count == 3 })
+        XCTAssertEqual(swept.issues.map(\.uid), [uids[2]])
 
         let status = try ledsentry(["lighting", "status", "--json"] + port)
         XCTAssertEqual(status.status, 1)
@@ -71,6 +82,13 @@ final class LightingCLITests: XCTestCase {
         let refused = try ledsentry(["lighting", "set", uids[0].description, "dmx_start_address", "513"] + port)
         XCTAssertEqual(refused.status, 1)
         XCTAssertTrue(refused.stderr.contains("refused: data out of range"), refused.stderr)
+
+        // DMX levels go out as one label-6 frame (seen in the recorded session)
+        let session = NSTemporaryDirectory() + "lighting-dmx-\(getpid()).txt"
+        defer { try? FileManager.default.removeItem(atPath: session) }
+        let dmx = try ledsentry(["lighting", "dmx", "1=255", "2-3=7", "--record", session] + port)
+        XCTAssertEqual(dmx.status, 0, dmx.stderr)
+        XCTAssertTrue(try String(contentsOfFile: session, encoding: .utf8).contains("> 7e 06 04 00 00 ff 07 07 e7"))
 
         let selftest = try ledsentry(["lighting", "selftest", uids[1].description] + port)
         XCTAssertEqual(selftest.status, 0, selftest.stderr)

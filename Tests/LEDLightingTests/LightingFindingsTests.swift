@@ -40,3 +40,29 @@ final class LightingFindingsTests: XCTestCase {
         XCTAssertEqual(Finding(issue).measurements.first?.limit, 200)
     }
 }
+
+/// The whole-line survey in Diagnostics: every fault a finding, a silent driver included.
+final class LightingSurveyTests: XCTestCase {
+    func testSurveyTurnsEveryFaultIntoAFinding() throws {
+        // driver 3 hears ~45 packets during discovery, answers a few reads, then goes quiet
+        let emulator = try WidgetEmulator(drivers: 5, seed: 14,
+                                          faults: ["overtemp:0", "sensor:1", "selftest:2", "vanish:3@55"],
+                                          extra: ["--list"])
+        defer { emulator.stop() }
+        let uids = try emulator.listedUIDs()
+        let (_, controller) = try emulator.connect()
+        controller.retries = 1
+        let report = try LightingSurvey(controller: controller, port: emulator.portPath,
+                                        options: .init(selfTest: 1)).run()
+        XCTAssertEqual(report.drivers.count, 5)
+        func kinds(_ uid: RDMUID) -> Set<FaultKind> {
+            Set(report.findings.filter { $0.location.lightingUID == uid.description }.map(\.kind))
+        }
+        XCTAssertTrue(kinds(uids[0]).contains(.overTemperature))
+        XCTAssertTrue(kinds(uids[1]).contains("lighting-sensor-out-of-range"))
+        XCTAssertEqual(kinds(uids[2]), ["lighting-self-test-failed"])
+        XCTAssertEqual(kinds(uids[3]), [.fixtureNotResponding])
+        XCTAssertEqual(kinds(uids[4]), [])
+        XCTAssertTrue(report.findings.allSatisfy { $0.source == .lighting })
+    }
+}

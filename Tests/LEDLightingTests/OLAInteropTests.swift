@@ -130,6 +130,7 @@ final class OLAInteropTests: XCTestCase {
         process.standardOutput = pipe
         process.standardError = pipe
         try process.run()
+        killAfter(process, seconds: seconds) // a hung client (olad gone) must not hang the test
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         waitForExit(process, seconds: seconds)
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
@@ -218,6 +219,14 @@ final class OLAInteropTests: XCTestCase {
                 connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
             }
         }
+    }
+}
+
+/// Kills `process` if it is still running after `seconds`.
+func killAfter(_ process: Process, seconds: Double) {
+    let pid = process.processIdentifier
+    DispatchQueue.global().asyncAfter(deadline: .now() + seconds) {
+        if process.isRunning { kill(pid, SIGKILL) }
     }
 }
 

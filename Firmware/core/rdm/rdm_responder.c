@@ -638,7 +638,9 @@ static void handle_get_set(rdm_responder *r, const rdm_packet *q, rdm_packet *re
     if (is_get && (r->faults & RDM_FAULT_ACK_TIMER) && is_slow_pid(q->pid) &&
         r->queue_count < RDM_MAX_QUEUED) {
         rdm_queued_response *m = &r->queue[r->queue_count++];
-        m->ready_ms = now + ACK_TIMER_DELAY_100MS * 100u;
+        /* ready halfway through the estimate: a controller polling right on time (or a
+         * few ms early) must find it */
+        m->ready_ms = now + ACK_TIMER_DELAY_100MS * 50u;
         m->pid = resp->pid;
         m->command_class = resp->command_class;
         m->pdl = resp->pdl;
