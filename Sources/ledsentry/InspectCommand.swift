@@ -7,8 +7,8 @@ import LEDLink
 import Logging
 import Warranty
 
-/// Subcommands of this room, listed by LEDSentry.swift (`demo` is listed with the link commands).
-let inspectCommands: [any ParsableCommand.Type] = [Inspect.self]
+/// Subcommands of this room, listed by LEDSentry.swift.
+let inspectCommands: [any ParsableCommand.Type] = [Inspect.self, Demo.self]
 
 struct Inspect: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
