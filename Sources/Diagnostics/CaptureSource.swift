@@ -7,7 +7,8 @@ import FrameAnalysis
 public protocol CaptureSource: Sendable {
     /// For logs and the summary: "files in DIR", "command ...", "simulated camera".
     var name: String { get }
-    /// Returns a capture file of the display showing `pattern`, written or copied into `directory`.
+    /// Returns a capture file of the display showing `pattern`: one it wrote into `directory`,
+    /// or the user's own file.
     func capture(_ pattern: FrameAnalysis.TestPattern, into directory: URL) async throws(CaptureError) -> URL
 }
 
@@ -52,6 +53,8 @@ public struct DirectoryCaptures: CaptureSource {
     public init(directory: URL) { self.directory = directory }
     public var name: String { "captures in \(directory.path)" }
 
+    /// The user's file itself (not a copy: messages name the file the user gave, and the
+    /// warranty store keeps its own content-addressed copy).
     public func capture(_ pattern: FrameAnalysis.TestPattern, into target: URL) async throws(CaptureError) -> URL {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
         let wanted = Set(["", "capture-"].flatMap { prefix in Self.extensions.map { "\(prefix)\(pattern.rawValue).\($0)" } })
@@ -59,15 +62,7 @@ public struct DirectoryCaptures: CaptureSource {
             throw .missingCapture(directory: directory.path, pattern: pattern.rawValue,
                                   looked: ["\(pattern.rawValue).{\(Self.extensions.joined(separator: ","))}"])
         }
-        let source = directory.appendingPathComponent(found)
-        let copy = target.appendingPathComponent("capture-\(pattern.rawValue).\((found as NSString).pathExtension.lowercased())")
-        do {
-            try? FileManager.default.removeItem(at: copy)
-            try FileManager.default.copyItem(at: source, to: copy)
-        } catch {
-            throw .io(path: copy.path, reason: error.localizedDescription)
-        }
-        return copy
+        return directory.appendingPathComponent(found)
     }
 }
 

@@ -112,8 +112,11 @@ public final class InspectSession: @unchecked Sendable {
         if total == 0 || done == total { say(stage) }
     }
 
+    private let clock = ISO8601DateFormatter()
+
     private func say(_ line: String) {
-        log.append(ISO8601DateFormatter().string(from: Date()) + " " + line)
+        clock.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        log.append(clock.string(from: Date()) + " " + line)
     }
 
     private func keep(_ value: some Encodable, as name: String, role: EvidenceReference.Role) throws -> EvidenceFile {

@@ -211,7 +211,13 @@ struct InspectRun {
                                               $0.faultClass.rawValue, $0.service.rawValue, $0.clause] })
             for line in summary.cases where line.action != .absent {
                 print("\(line.reference): bundle \(line.bundle ?? "-")")
-                for picture in line.annotatedImages { print("  picture \(picture)") }
+                // Pictures inside the bundle are named `BUNDLE#evidence/NAME`: list the names once.
+                let inside = line.annotatedImages.compactMap { $0.split(separator: "#", maxSplits: 1).dropFirst().first.map(String.init) }
+                if !inside.isEmpty && inside.count == line.annotatedImages.count {
+                    print("  annotated pictures in the bundle: " + inside.joined(separator: ", "))
+                } else {
+                    line.annotatedImages.forEach { print("  annotated picture: \($0)") }
+                }
             }
         }
         if summary.tolerated > 0 { print("\(summary.tolerated) finding(s) within the performance standard.") }

@@ -108,7 +108,8 @@ final class InspectSessionTests: XCTestCase {
             evidenceDirectory: directory.appendingPathComponent("run2"), options: options).run()
         XCTAssertEqual(summary(second.findings.findings), expected)
         XCTAssertEqual(second.captures.map(\.capture).map { ($0! as NSString).lastPathComponent },
-                       ["capture-white.ppm", "capture-red.png", "capture-green.png", "capture-blue.png", "capture-black.png"])
+                       ["white.ppm", "red.png", "green.png", "blue.png", "black.png"])
+        XCTAssertTrue(second.evidence.contains(EvidenceFile(path: userCaptures.appendingPathComponent("white.ppm").path, role: .capture)))
     }
 
     func testAMissingUserCaptureOrABadCameraCommandIsAClearError() async throws {
