@@ -8,15 +8,17 @@ struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "The whole thing on the emulator: faults in, warranty cases out. Nothing to start by hand.",
         discussion: """
-            Starts Firmware/build/ledsentry-emu with the faults below on a small wall (2x2 cabinets of
-            2x2 modules of 32x16 LEDs) and --frame-out, registers the demo product \(demoProductSerial) in the
-            demo store, runs `ledsentry inspect` with the simulated camera, and ends with the cases
-            opened: fault class, service type, policy clause, evidence bundle and annotated pictures.
-            Run it again: the same faults update the same cases, no duplicate opens.
+            Starts Firmware/build/ledsentry-emu with the faults below on a small
+            wall (2x2 cabinets of 2x2 modules of 32x16 LEDs) writing --frame-out,
+            registers the demo product \(demoProductSerial) in the demo store,
+            runs `ledsentry inspect` with the simulated camera, and ends with the
+            cases opened: fault class, service type, policy clause, evidence
+            bundle and annotated pictures. Run it again: the same faults update
+            the same cases, no duplicate opens. Exit 0 unless something failed.
 
             The demo store is $LEDSENTRY_HOME/demo/warranty.sqlite, else
-            ~/.local/share/ledsentry/demo/warranty.sqlite (or --db); look at it afterwards with
-              ledsentry cases list --db <that path>
+            ~/.local/share/ledsentry/demo/warranty.sqlite (or --db). Look at it
+            afterwards with `ledsentry cases list --db <that path>`.
 
             Preset faults:
             \(demoFaults.split(separator: "\n").filter { !$0.hasPrefix("#") }.map { "  " + $0 }.joined(separator: "\n"))

@@ -14,30 +14,38 @@ struct Inspect: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Inspect a display wall end to end and open or update its warranty cases.",
         discussion: """
-            Reads the controller (identity, parameters, module tests, telemetry, event log, the
-            status of every LED), then shows white, red, green, blue and black, takes a capture of
-            each and analyses it; merges what the controller and the camera found, applies the
-            warranty policy and opens a case per fault (or updates the open one: the same fault on
-            the same product never opens a second case). Evidence (captures, annotated pictures,
-            parameter dump, module tests, LED status, the recorded link session, the log) goes
-            into the cases' evidence bundles.
+            Reads the controller (identity, parameters, module tests, telemetry,
+            event log, the status of every LED), then shows white, red, green,
+            blue and black, takes a capture of each and analyses it; merges what
+            the controller and the camera found, applies the warranty policy and
+            opens a case per fault, or updates the open one: the same fault on
+            the same product never opens a second case. The evidence (captures,
+            annotated pictures, parameter dump, module tests, LED status, the
+            recorded link session, the log) goes into each case's bundle.
 
             Captures come from one of:
-              --captures DIR            files you took: white.jpg, red.jpg, green.jpg, blue.jpg,
-                                        black.jpg (PNG, JPEG, PGM/PPM; also capture-white.png, ...)
-              --camera 'CMD {out}'      a command that takes one picture and writes it to {out}:
-                  --camera 'gphoto2 --capture-image-and-download --force-overwrite --filename {out}'
-                  --camera 'ffmpeg -y -loglevel error -f v4l2 -i /dev/video0 -frames:v 1 {out}'
-              --simulated-camera FILE   renders the emulator's --frame-out FILE as a camera would
+              --captures DIR     your files: white.jpg red.jpg green.jpg blue.jpg
+                                 black.jpg (PNG, JPEG, PGM/PPM; capture-white.png
+                                 works too)
+              --camera CMD       a command that writes one picture to {out}:
+                --camera 'gphoto2 --capture-image-and-download
+                          --force-overwrite --filename {out}'
+                --camera 'ffmpeg -y -loglevel error -f v4l2 -i /dev/video0
+                          -frames:v 1 {out}'
+              --simulated-camera FILE
+                                 renders the emulator's --frame-out FILE
             Without any of them the inspection is electrical only.
 
-            Examples:
-              ledsentry products add --serial WALL-7 --model LS-P2.5 --customer ACME --contract-date 2026-01-15 --card WC-1
-              ledsentry inspect --port /dev/ttyUSB0 --product WALL-7 --camera 'gphoto2 ... --filename {out}'
+            Example:
+              ledsentry products add --serial WALL-7 --model LS-P2.5 \\
+                  --customer ACME --contract-date 2026-01-15 --card WC-1
+              ledsentry inspect --port /dev/ttyUSB0 --product WALL-7 \\
+                  --camera 'gphoto2 --capture-image-and-download --filename {out}'
 
-            Exit codes: 0 no fault breaks the policy; 1 faults found (cases opened or updated) or a
-            command failed; 2 bad command line; 3 device, link or camera error; 4 bad input file
-            (a capture that cannot be read or analysed, a missing capture); 5 store error.
+            Exit codes: 0 no fault breaks the policy; 1 faults found (cases
+            opened or updated) or the command failed; 2 bad command line;
+            3 device, link or camera error; 4 bad input file (a capture missing,
+            unreadable or not analysable); 5 store error.
             """)
 
     @Option(help: ArgumentHelp("The controller's port (path or USB serial); default $LEDSENTRY_PORT.", valueName: "path|serial"))
