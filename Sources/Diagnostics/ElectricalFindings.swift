@@ -58,9 +58,13 @@ public enum ControllerFindings {
     /// check failed, 0 mV) are told apart by their pattern in the chain: a run of two or more
     /// dark modules up to the end of the chain after a working one is a broken data chain
     /// (located at the last working module, whose output cable feeds the next); all modules
-    /// dark is a dead cabinet; any other dark module is a dead module. `darkModules` maps each
-    /// dark module to the finding that covers it.
+    /// dark is a dead cabinet; any other dark module is a dead module; a cabinet whose receiving
+    /// card does not answer is a receiving-card failure. `darkModules` maps each dark module to
+    /// the finding that covers it.
+    ///   - modulesPerCabinet: every module of an unreadable cabinet is dark, explained by its
+    ///     receiving-card finding.
     public static func moduleTests(_ reports: [ModuleTestReport], unreadable: [Int: String] = [:],
+                                   modulesPerCabinet: Int = 0,
                                    context: FindingContext = FindingContext(),
                                    evidence: [EvidenceReference] = [])
         -> (findings: [Finding], darkModules: [ModuleRef: Int], driverICModules: [ModuleRef: Int]) {
@@ -78,8 +82,9 @@ public enum ControllerFindings {
             return findings.count - 1
         }
         for (cabinet, reason) in unreadable.sorted(by: { $0.key < $1.key }) {
-            _ = add(.receivingCardFailure, cabinet, nil, [], ["controller-reply": reason],
-                    "Cabinet \(cabinet)'s receiving card does not answer: \(reason)")
+            let index = add(.receivingCardFailure, cabinet, nil, [], ["controller-reply": reason],
+                            "Cabinet \(cabinet)'s receiving card does not answer: \(reason)")
+            for module in 0..<modulesPerCabinet { dark[ModuleRef(cabinet: cabinet, module: module)] = index }
         }
         for report in reports.sorted(by: { $0.cabinet < $1.cabinet }) {
             let cabinet = Int(report.cabinet)

@@ -233,6 +233,7 @@ public final class InspectSession: @unchecked Sendable {
         step("merging findings")
         let context = FindingContext(productSerial: options.productSerial)
         let modules = ControllerFindings.moduleTests(reports, unreadable: unreadable.merging(status.unreadableCabinets) { a, _ in a },
+                                                     modulesPerCabinet: geometry.modulesPerCabinet,
                                                      context: context, evidence: [moduleFile.reference])
         var moduleFindings = modules.findings
         let display = DisplayFindings(layout: layout, context: context).findings(

@@ -67,7 +67,7 @@ final class ConversionTests: XCTestCase {
             ModuleTestReport(cabinet: 2, modules: [dark(0), dark(1), dark(2), dark(3)]),
         ]
         let evidence = [EvidenceReference(name: "module-test.json", role: .moduleTest)]
-        let result = ControllerFindings.moduleTests(reports, unreadable: [3: "HARDWARE_FAULT"],
+        let result = ControllerFindings.moduleTests(reports, unreadable: [3: "HARDWARE_FAULT"], modulesPerCabinet: 4,
                                                     context: FindingContext(productSerial: "P1"), evidence: evidence)
         let summary = result.findings.map { "\($0.kind.rawValue) \($0.location.canonical)" }
         XCTAssertEqual(summary, [
@@ -87,6 +87,7 @@ final class ConversionTests: XCTestCase {
         XCTAssertEqual(result.darkModules[ModuleRef(cabinet: 0, module: 3)], 1)
         XCTAssertEqual(result.darkModules[ModuleRef(cabinet: 1, module: 0)], 2)
         XCTAssertEqual(result.darkModules[ModuleRef(cabinet: 2, module: 3)], 6)
+        XCTAssertEqual(result.darkModules[ModuleRef(cabinet: 3, module: 3)], 0)  // offline cabinet: its card's finding
         XCTAssertEqual(result.driverICModules, [ModuleRef(cabinet: 1, module: 2): 3])
         XCTAssertEqual(result.findings[3].measurement("driver ICs found"), 11)
         XCTAssertEqual(result.findings[5].measurement("module supply"), 4300)
