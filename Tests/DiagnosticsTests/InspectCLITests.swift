@@ -104,4 +104,24 @@ final class InspectCLITests: XCTestCase {
         XCTAssertTrue(run.stdout.contains("out-of-control-leds"), run.stdout)
         XCTAssertTrue(run.stdout.contains("opened"), run.stdout)
     }
+
+    func testAControllerUnpluggedMidInspectionIsALinkErrorAndOpensNothing() throws {
+        let home = try temporaryDirectory(self, "inspect-unplug")
+        let db = home.appendingPathComponent("warranty.sqlite")
+        let frame = home.appendingPathComponent("frame.ppm")
+        try WarrantyStore(path: db).addProduct(Product(serial: "W", model: "LS", warrantyCardNumber: "C1", customer: "C",
+                                                       contractDate: "2026-06-01"))
+        let emulator = try startInspectEmulator(frameFile: frame, faults: ["dead-module cabinet=0 module=1", "unplug-after seconds=1"])
+        defer { emulator.stop() }
+        let run = try CLIRun.run(["inspect", "--port", emulator.portPath, "--product", "W", "--db", db.path,
+                                  "--simulated-camera", frame.path])
+        XCTAssertEqual(run.status, 3, run.stderr)
+        XCTAssertTrue(run.stderr.contains("error: \(emulator.portPath)"), run.stderr)
+        XCTAssertEqual(try WarrantyStore(path: db).cases(.init()).count, 0, "an interrupted inspection opens no case")
+        // What was read before the unplug is kept, with the log.
+        let runs = try FileManager.default.contentsOfDirectory(atPath: home.appendingPathComponent("runs").path)
+        XCTAssertEqual(runs.count, 1)
+        let log = try String(contentsOfFile: home.appendingPathComponent("runs/\(runs[0])/inspect.log").path, encoding: .utf8)
+        XCTAssertTrue(log.contains("connecting to"), log)
+    }
 }
