@@ -534,5 +534,10 @@ class ControllerClient:
             total = chunk["total"]
             if not chunk["data"] and len(data) < total:
                 raise ProtocolError("empty chunk at %d of %d" % (len(data), total))
+            if len(chunk["data"]) > min(max_bytes, MAX_PAYLOAD - 10) or len(data) + len(chunk["data"]) > total:
+                raise ProtocolError("chunk of %d bytes at %d (asked at most %d, total %d)"
+                                    % (len(chunk["data"]), len(data), max_bytes, total))
+            if any(byte & 0x80 for byte in chunk["data"]):
+                raise ProtocolError("a status byte has bit 7 set")
             data += chunk["data"]
         return bytes(data)
