@@ -434,17 +434,17 @@ class ControllerClient:
         self.port.write(frame.serialize())
 
     def receive(self, deadline):
-        """The next frame before the deadline, or None."""
+        """The next frame before the deadline, or None. Bytes already waiting are always
+        looked at, even when the deadline has passed."""
         while not self.backlog:
-            now = time.monotonic()
-            if now >= deadline:
-                return None
             # wake up in time to apply the 100 ms gap rule to a partial frame
             wake = deadline
             if self.decoder.buffer:
                 wake = min(deadline, self.decoder.last_byte_at + INCOMPLETE_FRAME_GAP + 0.001)
             data = self.port.read(wake)
             self.backlog += self.decoder.feed(data) if data else self.decoder.expire()
+            if not self.backlog and time.monotonic() >= deadline:
+                return None
         return self.backlog.pop(0)
 
     def exchange(self, command, payload=b"", timeout=None, retries=None, request_id=None,
