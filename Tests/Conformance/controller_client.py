@@ -241,6 +241,12 @@ class Layout:
         return {name: reader.string() if code == "str" else reader.take(code)
                 for name, code in self.fields}
 
+    def fixed_size(self):
+        """Bytes of the payload, or None when a string makes it variable."""
+        if any(code == "str" for _, code in self.fields):
+            return None
+        return sum(struct.calcsize("<" + code) for _, code in self.fields)
+
     def serialize(self, values):
         out = b""
         for name, code in self.fields:
