@@ -76,5 +76,12 @@ let package = Package(
         .testTarget(name: "LEDLinkTests", dependencies: ["LEDLink"]),
         // Lighting tests: codec vectors, discovery fakes, the widget emulator on a PTY, OLA.
         .testTarget(name: "LEDLightingTests", dependencies: ["LEDLighting", "LEDLink"]),
+        // Warranty room tests: policy, store, cases, bundles, hooks, and the built CLI under kill -9.
+        .testTarget(name: "WarrantyTests", dependencies: [
+            "Warranty", "Diagnostics",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+        ]),
+
     ]
 )
