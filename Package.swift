@@ -42,7 +42,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Room 2: device protocols.
-        .target(name: "LEDControllers", dependencies: ["LEDLink"]),
+        .target(name: "LEDControllers", dependencies: ["LEDLink"], exclude: ["LEDSentryV1/README.md"]),
         .target(name: "LEDLighting", dependencies: ["LEDLink"]),
         // Room 3: images in, defects out. No I/O to hardware, no warranty.
         .target(name: "FrameAnalysis", dependencies: ["CLibPNG", "CLibJPEG", "CFrameAnalysis"]),
@@ -75,6 +75,8 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // Controller protocol tests: codec, client, and the emulator over real PTYs.
+        .testTarget(name: "LEDControllersTests", dependencies: ["LEDControllers", "LEDLink"]),
         // Link tests: real PTYs, and the real libserialport / libusb code in a umockdev testbed.
         .testTarget(name: "LEDLinkTests", dependencies: ["LEDLink"]),
         // Lighting tests: codec vectors, discovery fakes, the widget emulator on a PTY, OLA.

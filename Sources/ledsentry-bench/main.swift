@@ -3,7 +3,8 @@
 
 let suites: [(name: String, run: @Sendable ([String]) throws -> Void)] = [
     ("analysis", runAnalysisBenchmark),
-    ("lighting", runLightingBenchmark),
+    ("controllers", { runBenchmarks(controllerBenchmarks, arguments: $0) }),
+    ("lighting", { runBenchmarks(lightingBenchmarks, arguments: $0) }),
 ]
 
 let arguments = Array(CommandLine.arguments.dropFirst())
