@@ -42,10 +42,13 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Room 2: device protocols.
-        .target(name: "LEDControllers", dependencies: ["LEDLink"]),
+        .target(name: "LEDControllers", dependencies: ["LEDLink"], exclude: ["LEDSentryV1/README.md"]),
         .target(name: "LEDLighting", dependencies: ["LEDLink"]),
         // Room 3: images in, defects out. No I/O to hardware, no warranty.
-        .target(name: "FrameAnalysis", dependencies: ["CLibPNG", "CLibJPEG"]),
+        .target(name: "FrameAnalysis", dependencies: ["CLibPNG", "CLibJPEG", "CFrameAnalysis"]),
+        // libjpeg's error handling longjmps; this C helper keeps setjmp/longjmp inside C frames,
+        // and holds the measured hot loops of FrameAnalysis.
+        .target(name: "CFrameAnalysis", linkerSettings: [.linkedLibrary("jpeg")]),
         // Room 4: sessions composing the rooms above into Findings.
         .target(name: "Diagnostics", dependencies: [
             "LEDControllers", "LEDLighting", "FrameAnalysis",
@@ -72,16 +75,19 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // Controller protocol tests: codec, client, and the emulator over real PTYs.
+        .testTarget(name: "LEDControllersTests", dependencies: ["LEDControllers", "LEDLink"]),
         // Link tests: real PTYs, and the real libserialport / libusb code in a umockdev testbed.
         .testTarget(name: "LEDLinkTests", dependencies: ["LEDLink"]),
         // Lighting tests: codec vectors, discovery fakes, the widget emulator on a PTY, OLA.
-        .testTarget(name: "LEDLightingTests", dependencies: ["LEDLighting", "LEDLink"]),
+        .testTarget(name: "LEDLightingTests", dependencies: ["LEDLighting", "LEDLink", "Diagnostics"]),
         // Warranty room tests: policy, store, cases, bundles, hooks, and the built CLI under kill -9.
         .testTarget(name: "WarrantyTests", dependencies: [
             "Warranty", "Diagnostics",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ]),
-
+        // Frame analysis tests.
+        .testTarget(name: "FrameAnalysisTests", dependencies: ["FrameAnalysis", "CLibPNG"]),
     ]
 )

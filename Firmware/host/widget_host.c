@@ -21,6 +21,8 @@ static const char widget_usage[] =
     "  --drivers N          RDM drivers on the line, 0..64 (default 4)\n"
     "  --seed N             seeds UIDs, counters and readings (default 1): same seed, same line\n"
     "  --serial N           widget serial number (default 0x20260001)\n"
+    "  --firmware M.N       firmware version reported (default 4.15; below 4.15 label 12 also\n"
+    "                       follows a discovery reply; below 2.4 RDM is not answered)\n"
     "  --link PATH          also create a symlink PATH -> the PTY (removed on exit)\n"
     "  --socket PATH        serve on a UNIX stream socket instead\n"
     "  --list               print each driver's UID and fault bits on stdout after the port\n"
@@ -78,7 +80,8 @@ static int parse_number(const char *text, unsigned long max, unsigned long *out)
 int lighting_widget_main(int argc, char **argv)
 {
     static widget_emulator emu;
-    unsigned long drivers = 4, seed = 1, serial = 0x20260001;
+    unsigned long drivers = 4, seed = 1, serial = 0x20260001, major = USBPRO_FIRMWARE_MAJOR,
+                  minor = USBPRO_FIRMWARE_MINOR;
     serve_options port = {0};
     const char *faults[64];
     int fault_count = 0, list = 0;
@@ -108,6 +111,16 @@ int lighting_widget_main(int argc, char **argv)
         } else if (strcmp(flag, "--serial") == 0) {
             if (parse_number(value, 0xFFFFFFFFul, &serial) != 0)
                 return widget_usage_error("--serial wants a 32-bit integer, got", value);
+        } else if (strcmp(flag, "--firmware") == 0) {
+            char *end;
+            errno = 0;
+            major = strtoul(value, &end, 10);
+            if (*end != '.' || errno || major > 255 || value[0] == '-')
+                return widget_usage_error("--firmware wants MAJOR.MINOR, got", value);
+            const char *rest = end + 1;
+            minor = strtoul(rest, &end, 10);
+            if (end == rest || *end || minor > 255 || rest[0] == '-')
+                return widget_usage_error("--firmware wants MAJOR.MINOR, got", value);
         } else if (strcmp(flag, "--fault") == 0) {
             if (fault_count == 64)
                 return widget_usage_error("too many --fault options", NULL);
@@ -124,6 +137,8 @@ int lighting_widget_main(int argc, char **argv)
         return widget_usage_error("--link applies to the PTY; it cannot be used with --socket", NULL);
 
     usbpro_widget_init(&emu.widget, (unsigned)drivers, (uint32_t)seed, (uint32_t)serial);
+    emu.widget.firmware_major = (uint8_t)major;
+    emu.widget.firmware_minor = (uint8_t)minor;
     char error[256];
     for (int f = 0; f < fault_count; f++)
         if (usbpro_widget_apply_fault(&emu.widget, faults[f], error, sizeof error) != 0)

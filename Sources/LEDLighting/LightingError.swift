@@ -6,6 +6,8 @@ public enum LightingError: Error, Equatable, Sendable, CustomStringConvertible {
     case link(LinkError)
     /// The widget did not answer a request of its own in time (reset, wrong device).
     case widgetSilent(port: String, request: String)
+    /// The widget's firmware cannot do RDM (Enttec firmware before 2.4 is DMX only).
+    case rdmUnsupported(port: String, firmware: String)
     /// The driver did not answer (nothing on the line) after every retry.
     case noResponse(uid: RDMUID, parameter: RDMParameter)
     /// Replies kept arriving damaged (bad checksum, wrong transaction, garbled frame).
@@ -21,6 +23,8 @@ public enum LightingError: Error, Equatable, Sendable, CustomStringConvertible {
         switch self {
         case .link(let error): return error.description
         case .widgetSilent(let port, let request): return "\(port): the widget did not answer \(request) (is it a USB-Pro-style DMX widget?)"
+        case .rdmUnsupported(let port, let firmware):
+            return "\(port): widget firmware \(firmware) cannot do RDM (2.4 or later needed; update it with the maker's tool)"
         case .noResponse(let uid, let parameter): return "\(uid): no response to \(parameter)"
         case .badReply(let uid, let parameter, let detail): return "\(uid): damaged reply to \(parameter): \(detail)"
         case .nacked(let uid, let parameter, let reason): return "\(uid): \(parameter) refused: \(reason)"

@@ -51,6 +51,8 @@ public struct LightingIssue: Equatable, Sendable, Codable {
     public enum Kind: String, Sendable, Codable {
         case overTemperature = "over-temperature"
         case sensorOutOfRange = "sensor-out-of-range"
+        case underVoltage = "under-voltage"
+        case overVoltage = "over-voltage"
         case sensorFailed = "sensor-failed"
         case selfTestFailed = "self-test-failed"
         case lampFailure = "lamp-failure"
@@ -160,7 +162,10 @@ public enum LightingRules {
             switch reading.condition {
             case .normal: return nil
             case .outOfRange: kind = .sensorFailed
-            case .abnormal: kind = d.isTemperature && v > d.normalMax ? .overTemperature : .sensorOutOfRange
+            case .abnormal:
+                if d.isTemperature && v > d.normalMax { kind = .overTemperature }
+                else if d.isVoltage { kind = v > d.normalMax ? .overVoltage : .underVoltage }
+                else { kind = .sensorOutOfRange }
             }
             let unit = d.unitSymbol
             let summary = "\(d.description.isEmpty ? "sensor \(d.number)" : d.description) reads \(v) \(unit), normal \(d.normalMin)...\(d.normalMax) \(unit)"

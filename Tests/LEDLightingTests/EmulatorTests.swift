@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 import LEDLink
 @testable import LEDLighting
@@ -219,11 +220,53 @@ final class EmulatorTests: XCTestCase {
     func testSomethingThatIsNotAWidget() throws {
         // a PTY whose other end never answers: open() fails with a clear error
         let emulator = try WidgetEmulator(drivers: 1)
-        emulator.process.suspend()
-        defer { emulator.process.resume(); emulator.stop() }
+        XCTAssertTrue(emulator.process.suspend())
+        defer { _ = emulator.process.resume(); emulator.stop() }
         let widget = USBProWidget(transport: try TermiosTransport(path: emulator.portPath), replyTimeout: .milliseconds(200))
         XCTAssertThrowsError(try widget.open()) { error in
             guard case .widgetSilent? = error as? LightingError else { return XCTFail("\(error)") }
+        }
+    }
+
+    func testRecordedSessionReplaysToTheSameResults() throws {
+        let session = NSTemporaryDirectory() + "lighting-session-\(getpid()).txt"
+        defer { unlink(session) }
+        func survey(_ transport: any Transport) throws -> [String] {
+            let widget = USBProWidget(transport: transport, replyTimeout: .milliseconds(300))
+            try widget.open()
+            let controller = RDMController(line: widget)
+            let inspector = LightingInspector(controller: controller)
+            var seen: [String] = []
+            for uid in try RDMDiscovery(controller: controller).run().uids {
+                let readings = try inspector.sensors(uid)
+                seen.append("\(uid) " + readings.map { "\($0.definition.description)=\($0.value.present)" }.joined(separator: ","))
+            }
+            return seen
+        }
+        let emulator = try WidgetEmulator(drivers: 3, seed: 8, faults: ["overtemp:1"])
+        let recorder = try RecordingTransport(wrapping: try TermiosTransport(path: emulator.portPath), sessionPath: session)
+        let live = try survey(recorder)
+        recorder.close()
+        emulator.stop()
+        XCTAssertEqual(live.count, 3)
+        XCTAssertEqual(try survey(try ReplayTransport(sessionPath: session)), live, "the same survey from the recording alone")
+    }
+
+    func testOlderWidgetFirmware() throws {
+        // before 4.15 a label 12 follows every discovery reply; it must not be taken as the
+        // answer to the next request
+        let older = try WidgetEmulator(drivers: 5, seed: 6, extra: ["--firmware", "4.14"])
+        let (widget, controller) = try older.connect()
+        XCTAssertEqual(widget.widgetParameters?.firmware, "4.14")
+        let report = try RDMDiscovery(controller: controller).run()
+        XCTAssertEqual(report.uids.count, 5)
+        for uid in report.uids { XCTAssertEqual(try controller.get(uid, .deviceInfo).data.count, 19) }
+        older.stop()
+        // before 2.4 there is no RDM at all: say so instead of timing out on every request
+        let dmxOnly = try WidgetEmulator(drivers: 1, extra: ["--firmware", "2.3"])
+        defer { dmxOnly.stop() }
+        XCTAssertThrowsError(try dmxOnly.connect()) { error in
+            XCTAssertEqual(error as? LightingError, .rdmUnsupported(port: dmxOnly.portPath, firmware: "2.3"))
         }
     }
 }

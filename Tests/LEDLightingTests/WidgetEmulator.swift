@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import XCTest
 import LEDLink
 @testable import LEDLighting
@@ -13,30 +16,44 @@ final class WidgetEmulator {
 
     let process = Process()
     let portPath: String
+    let driverCount: Int
     private let output = Pipe()
+    var outputHandle: FileHandle { output.fileHandleForReading }
+    /// Output after the port line not yet consumed (the `--list` lines).
+    var pendingOutput = ""
+
+    /// Reads what is available by `deadline` without blocking past it; nil at the deadline or EOF.
+    static func read(_ handle: FileHandle, until deadline: Date) -> String? {
+        var descriptor = pollfd(fd: handle.fileDescriptor, events: Int16(POLLIN), revents: 0)
+        let left = Int32(max(0, deadline.timeIntervalSinceNow * 1000))
+        guard poll(&descriptor, 1, left) == 1 else { return nil }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let count = Glibc.read(handle.fileDescriptor, &buffer, buffer.count)
+        return count > 0 ? String(decoding: buffer[..<count], as: UTF8.self) : nil
+    }
 
     init(drivers: Int, seed: Int = 1, faults: [String] = [], extra: [String] = []) throws {
         guard FileManager.default.isExecutableFile(atPath: Self.executable.path) else {
             throw XCTSkip("widget emulator not built: run `make -C Firmware` (\(Self.executable.path))")
         }
+        driverCount = drivers
         process.executableURL = Self.executable
         process.arguments = ["--mode", "widget", "--drivers", String(drivers), "--seed", String(seed)]
             + faults.flatMap { ["--fault", $0] } + extra
         process.standardOutput = output
         try process.run()
         // The first line is "port: /dev/pts/N"; wait for it, but not forever.
-        let handle = output.fileHandleForReading
         var text = ""
         let deadline = Date().addingTimeInterval(5)
-        while !text.contains("\n"), Date() < deadline {
-            let chunk = handle.availableData
-            if chunk.isEmpty { break }
-            text += String(decoding: chunk, as: UTF8.self)
+        while !text.contains("\n"), let chunk = Self.read(output.fileHandleForReading, until: deadline) {
+            text += chunk
         }
-        guard let line = text.split(separator: "\n").first, line.hasPrefix("port: ") else {
+        guard let newline = text.firstIndex(of: "\n"), text.hasPrefix("port: ") else {
             process.terminate()
             throw LightingError.invalidArgument("emulator did not print its port (got \(text.debugDescription))")
         }
+        let line = text[..<newline]
+        pendingOutput = String(text[text.index(after: newline)...])
         portPath = String(line.dropFirst("port: ".count))
     }
 

@@ -374,7 +374,7 @@ static int get_counter(rdm_responder *r, const rdm_packet *q, rdm_packet *resp, 
 {
     uint32_t value = *counter_for(r, q->pid);
     if (q->pid == RDM_PID_DEVICE_HOURS || q->pid == RDM_PID_LAMP_HOURS)
-        value += t / 3600000u; /* the emulator's own running hours */
+        value += (t - r->hours_since_ms[q->pid == RDM_PID_LAMP_HOURS]) / 3600000u; /* running time */
     rdm_put32(resp->data, value);
     resp->pdl = 4;
     return ACK;
@@ -382,10 +382,11 @@ static int get_counter(rdm_responder *r, const rdm_packet *q, rdm_packet *resp, 
 
 static int set_counter(rdm_responder *r, const rdm_packet *q, rdm_packet *resp, uint32_t t)
 {
-    (void)t;
     if (q->pdl != 4)
         return RDM_NR_FORMAT_ERROR;
     *counter_for(r, q->pid) = rdm_get32(q->data);
+    if (q->pid == RDM_PID_DEVICE_HOURS || q->pid == RDM_PID_LAMP_HOURS)
+        r->hours_since_ms[q->pid == RDM_PID_LAMP_HOURS] = t; /* a set value reads back as set */
     resp->pdl = 0;
     return ACK;
 }
@@ -393,7 +394,9 @@ static int set_counter(rdm_responder *r, const rdm_packet *q, rdm_packet *resp, 
 static int get_lamp_state(rdm_responder *r, const rdm_packet *q, rdm_packet *resp, uint32_t t)
 {
     (void)q; (void)t;
-    resp->data[0] = (r->faults & RDM_FAULT_LAMP) ? 0x7F /* LAMP_ERROR */ : r->lamp_state;
+    /* a failed LED output reports LAMP_ERROR whenever it should be lit; off is still off */
+    int should_be_lit = r->lamp_state == 0x01 || r->lamp_state == 0x02;
+    resp->data[0] = (r->faults & RDM_FAULT_LAMP) && should_be_lit ? 0x7F /* LAMP_ERROR */ : r->lamp_state;
     resp->pdl = 1;
     return ACK;
 }
@@ -635,7 +638,9 @@ static void handle_get_set(rdm_responder *r, const rdm_packet *q, rdm_packet *re
     if (is_get && (r->faults & RDM_FAULT_ACK_TIMER) && is_slow_pid(q->pid) &&
         r->queue_count < RDM_MAX_QUEUED) {
         rdm_queued_response *m = &r->queue[r->queue_count++];
-        m->ready_ms = now + ACK_TIMER_DELAY_100MS * 100u;
+        /* ready halfway through the estimate: a controller polling right on time (or a
+         * few ms early) must find it */
+        m->ready_ms = now + ACK_TIMER_DELAY_100MS * 50u;
         m->pid = resp->pid;
         m->command_class = resp->command_class;
         m->pdl = resp->pdl;
@@ -699,10 +704,8 @@ static rdm_reply_kind handle_discovery(rdm_responder *r, const rdm_packet *q, rd
         resp->port_or_response = RDM_ACK;
         return RDM_REPLY_FRAME;
     default:
-        if (!to_me)
-            return RDM_REPLY_NONE;
-        set_nack(resp, RDM_NR_UNKNOWN_PID);
-        return RDM_REPLY_FRAME;
+        /* E1.20 6.3.4: an unknown PID in the discovery command class gets no response */
+        return RDM_REPLY_NONE;
     }
 }
 

@@ -80,6 +80,7 @@ typedef struct {
     uint8_t identify;
     uint8_t lamp_state;
     uint32_t device_hours, lamp_hours, lamp_strikes, power_cycles;
+    uint32_t hours_since_ms[2]; /* when device/lamp hours were last set: they count on from there */
     int16_t lowest[RDM_MAX_SENSORS], highest[RDM_MAX_SENSORS];
 
     uint8_t selftest_active, selftest_number, selftest_result_number;

@@ -58,6 +58,8 @@ void usbpro_widget_init(usbpro_widget *w, unsigned count, uint32_t seed, uint32_
     w->break_time = 9;
     w->mab_time = 1;
     w->rate = 40;
+    w->firmware_major = USBPRO_FIRMWARE_MAJOR;
+    w->firmware_minor = USBPRO_FIRMWARE_MINOR;
     for (unsigned i = 0; i < count; i++) {
         uint32_t device = mix(seed * 2654435761u + i + 1);
         while (uid_taken(w, i, device))
@@ -141,12 +143,19 @@ static void reply_text(usbpro_widget *w, uint8_t label, uint16_t id, const char 
 
 /* Puts an RDM request on the line and reports what came back, as the widget does:
  * label 5 (status byte + what was received) or label 12 (nothing came back). */
+static int firmware_at_least(const usbpro_widget *w, uint8_t major, uint8_t minor)
+{
+    return w->firmware_major > major || (w->firmware_major == major && w->firmware_minor >= minor);
+}
+
 static void run_rdm(usbpro_widget *w, const uint8_t *frame, uint16_t length, uint32_t now_ms,
                     int discovery)
 {
     static rdm_packet request;
     static uint8_t line[1 + RDM_MAX_FRAME];
     static uint8_t reply[RDM_MAX_FRAME];
+    if (!firmware_at_least(w, 2, 4))
+        return; /* DMX-only firmware: RDM labels mean nothing to it */
     w->rdm_requests++;
     if (rdm_parse(frame, length, &request) != RDM_OK) {
         /* responders ignore what they cannot parse: the line stays silent */
@@ -177,6 +186,8 @@ static void run_rdm(usbpro_widget *w, const uint8_t *frame, uint16_t length, uin
     line[0] = 0; /* status: no receive error */
     w->rdm_replies++;
     send_frame(w, USBPRO_LABEL_RECEIVED_DMX, line, (uint16_t)(line_length + 1));
+    if (discovery && !firmware_at_least(w, 4, 15))
+        send_frame(w, USBPRO_LABEL_RDM_TIMEOUT, NULL, 0); /* older firmware ends every DUB so */
 }
 
 static void reset_widget(usbpro_widget *w)
@@ -201,8 +212,8 @@ static void handle_frame(usbpro_widget *w, uint8_t label, const uint8_t *data, u
         uint8_t reply[5 + 508];
         if (user > 508)
             user = 508;
-        reply[0] = USBPRO_FIRMWARE_MINOR;
-        reply[1] = USBPRO_FIRMWARE_MAJOR;
+        reply[0] = w->firmware_minor;
+        reply[1] = w->firmware_major;
         reply[2] = w->break_time;
         reply[3] = w->mab_time;
         reply[4] = w->rate;

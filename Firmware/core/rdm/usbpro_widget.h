@@ -28,7 +28,9 @@ enum usbpro_label {
     USBPRO_LABEL_DEVICE = 78
 };
 
-/* Firmware 4.15: RDM on (>= 2.4) and no label 12 after a discovery reply (>= 4.15). */
+/* Default firmware 4.15: RDM on (>= 2.4) and no label 12 after a discovery reply (>= 4.15).
+ * Older versions behave as Enttec's did: label 12 also follows a discovery reply (< 4.15),
+ * and no RDM at all (< 2.4: RDM requests are not answered). */
 #define USBPRO_FIRMWARE_MAJOR 4
 #define USBPRO_FIRMWARE_MINOR 15
 
@@ -49,6 +51,7 @@ typedef struct {
     uint8_t dmx[513];
     uint16_t dmx_length;
     uint8_t break_time, mab_time, rate;
+    uint8_t firmware_major, firmware_minor;
     uint32_t frames_seen;
     uint32_t reset_after; /* widget resets on this frame (0: never) */
     uint32_t rdm_requests, rdm_replies;

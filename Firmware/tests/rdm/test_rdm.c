@@ -187,6 +187,8 @@ static void test_discovery_and_mute(void)
     CHECK(ask(&r, all, RDM_DISCOVERY_COMMAND, RDM_PID_DISC_UN_MUTE, 0, NULL, 0, 0, &p) == RDM_REPLY_NONE);
     CHECK(!r.muted);
     CHECK(rdm_responder_handle(&r, &q, 0, out, sizeof out, &n) == RDM_REPLY_DUB);
+    /* an unknown discovery PID is ignored (E1.20 6.3.4) */
+    CHECK(ask(&r, me, RDM_DISCOVERY_COMMAND, 0x000F, 0, NULL, 0, 0, &p) == RDM_REPLY_NONE);
     /* a malformed mute (with data) is ignored */
     uint8_t junk = 1;
     CHECK(ask(&r, me, RDM_DISCOVERY_COMMAND, RDM_PID_DISC_MUTE, 0, &junk, 1, 0, &p) == RDM_REPLY_NONE);
@@ -204,7 +206,7 @@ static void test_ack_timer_and_overflow(void)
     CHECK(p.port_or_response == RDM_ACK_TIMER && p.pdl == 2 && rdm_get16(p.data) == 2);
     CHECK(p.message_count == 1);
     /* too early: the queue answers with status messages (the over-temperature error) */
-    ask(&r, me, RDM_GET_COMMAND, RDM_PID_QUEUED_MESSAGE, 0, &error_level, 1, 1100, &p);
+    ask(&r, me, RDM_GET_COMMAND, RDM_PID_QUEUED_MESSAGE, 0, &error_level, 1, 1050, &p);
     CHECK(p.pid == RDM_PID_STATUS_MESSAGES && p.pdl == 9 && rdm_get16(p.data + 3) == RDM_STS_OVERTEMP);
     ask(&r, me, RDM_GET_COMMAND, RDM_PID_QUEUED_MESSAGE, 0, &error_level, 1, 1200, &p);
     CHECK(p.pid == RDM_PID_SENSOR_VALUE && p.pdl == 9 && p.data[0] == 0 && p.message_count == 0);
@@ -315,6 +317,106 @@ static void test_widget(void)
     CHECK(usbpro_widget_apply_fault(&w, "widget-reset@x", error, sizeof error) == -1);
 }
 
+/* Random noise and damaged frames must never crash the widget or make it answer garbage:
+ * every reply it sends is a well-formed widget frame. Runs under ASan/UBSan. */
+static void test_widget_survives_noise(void)
+{
+    static usbpro_widget w;
+    usbpro_widget_init(&w, 8, 3, 1);
+    char error[100];
+    CHECK(usbpro_widget_apply_fault(&w, "ack-overflow:1", error, sizeof error) == 0);
+    CHECK(usbpro_widget_apply_fault(&w, "ack-timer:2", error, sizeof error) == 0);
+    uint32_t x = 0x1234567u;
+    uint8_t buf[700], rdm[RDM_MAX_FRAME];
+    unsigned replies = 0;
+    for (int round = 0; round < 20000; round++) {
+        x ^= x << 13; x ^= x >> 17; x ^= x << 5;
+        size_t n;
+        if (x % 3 == 0) {
+            /* pure noise */
+            n = x % 64;
+            for (size_t i = 0; i < n; i++) { x ^= x << 13; x ^= x >> 17; x ^= x << 5; buf[i] = (uint8_t)x; }
+        } else {
+            /* a real request to a real driver, then one byte damaged (or not) */
+            rdm_packet q;
+            memset(&q, 0, sizeof q);
+            q.destination = w.responders[x % 8].uid;
+            q.source = controller;
+            q.command_class = (x >> 8) % 2 ? RDM_GET_COMMAND : RDM_SET_COMMAND;
+            static const uint16_t pids[] = {RDM_PID_DEVICE_INFO, RDM_PID_SENSOR_VALUE, RDM_PID_DEVICE_LABEL,
+                                            RDM_PID_SUPPORTED_PARAMETERS, RDM_PID_QUEUED_MESSAGE,
+                                            RDM_PID_STATUS_MESSAGES, RDM_PID_DMX_START_ADDRESS, 0x7777};
+            q.pid = pids[(x >> 12) % 8];
+            q.pdl = (uint8_t)((x >> 16) % 4);
+            memset(q.data, (int)((x >> 20) & 0xFF), q.pdl);
+            size_t rn;
+            rdm_serialize(&q, rdm, sizeof rdm, &rn);
+            if ((x >> 24) % 2)
+                rdm[(x >> 4) % rn] ^= (uint8_t)(1u << ((x >> 28) % 8));
+            n = usbpro_encode((x >> 9) % 5 ? USBPRO_LABEL_SEND_RDM : USBPRO_LABEL_SEND_RDM_DISCOVERY,
+                              rdm, (uint16_t)(rn - (x >> 30) % 2), buf, sizeof buf);
+        }
+        w.out_length = 0;
+        usbpro_widget_feed(&w, buf, n, (uint32_t)round);
+        /* whatever came out is a sequence of whole frames */
+        size_t at = 0;
+        while (at < w.out_length) {
+            if (w.out[at] != USBPRO_START || at + 4 > w.out_length) { CHECK(0); break; }
+            size_t len = (size_t)w.out[at + 2] | (size_t)w.out[at + 3] << 8;
+            if (at + len + 5 > w.out_length || w.out[at + len + 4] != USBPRO_END) { CHECK(0); break; }
+            at += len + 5;
+            replies++;
+        }
+    }
+    CHECK(replies > 10000);
+}
+
+static void test_counters_read_back_as_set(void)
+{
+    rdm_responder r;
+    rdm_uid me = {0x7FF0, 0x99};
+    rdm_responder_init(&r, me, &rdm_models[0], 3);
+    rdm_packet p;
+    uint8_t value[4] = {0, 0, 0x01, 0x00};
+    ask(&r, me, RDM_SET_COMMAND, RDM_PID_DEVICE_HOURS, 0, value, 4, 7200000u, &p);
+    CHECK(p.port_or_response == RDM_ACK);
+    ask(&r, me, RDM_GET_COMMAND, RDM_PID_DEVICE_HOURS, 0, NULL, 0, 7200001u, &p);
+    CHECK(p.pdl == 4 && rdm_get32(p.data) == 256);
+    ask(&r, me, RDM_GET_COMMAND, RDM_PID_DEVICE_HOURS, 0, NULL, 0, 7200000u + 3600000u, &p);
+    CHECK(rdm_get32(p.data) == 257); /* and counts on with running time */
+    ask(&r, me, RDM_SET_COMMAND, RDM_PID_DEVICE_HOURS, 0, value, 3, 0, &p);
+    CHECK(nack_of(&p) == RDM_NR_FORMAT_ERROR);
+}
+
+/* The vectors printed in Docs/lighting.md section 5 (widget seed 1, one driver): if this
+ * fails, the emulator changed and the page must be regenerated. */
+static void test_documented_vectors(void)
+{
+    static usbpro_widget w;
+    usbpro_widget_init(&w, 1, 1, 0x20260001);
+    static const uint8_t dub[] = {
+        0x7e, 0x0b, 0x26, 0x00, 0xcc, 0x01, 0x24, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 0xf0,
+        0x00, 0x00, 0x00, 0x01, 0x01, 0x01, 0x00, 0x00, 0x00, 0x10, 0x00, 0x01, 0x0c, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe, 0x0e, 0x73, 0xe7};
+    static const uint8_t dub_reply[] = {
+        0x7e, 0x05, 0x19, 0x00, 0x00, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe, 0xaa, 0xff, 0x7f,
+        0xfa, 0xf5, 0xae, 0x7d, 0xee, 0x55, 0xae, 0xd7, 0xff, 0xd5, 0xab, 0x5d, 0xbe, 0x75, 0xe7};
+    static const uint8_t info[] = {
+        0x7e, 0x07, 0x1a, 0x00, 0xcc, 0x01, 0x18, 0x7f, 0xf0, 0x2c, 0x44, 0x86, 0xd5, 0x7f, 0xf0,
+        0x00, 0x00, 0x00, 0x01, 0x03, 0x01, 0x00, 0x00, 0x00, 0x20, 0x00, 0x60, 0x00, 0x06, 0x13, 0xe7};
+    static const uint8_t info_reply[] = {
+        0x7e, 0x05, 0x2e, 0x00, 0x00, 0xcc, 0x01, 0x2b, 0x7f, 0xf0, 0x00, 0x00, 0x00, 0x01, 0x7f,
+        0xf0, 0x2c, 0x44, 0x86, 0xd5, 0x03, 0x00, 0x00, 0x00, 0x00, 0x21, 0x00, 0x60, 0x13, 0x01,
+        0x00, 0x04, 0x01, 0x05, 0x09, 0x00, 0x01, 0x02, 0x00, 0x00, 0x04, 0x01, 0x03, 0x00, 0x01,
+        0x00, 0x00, 0x03, 0x06, 0x5c, 0xe7};
+    w.out_length = 0;
+    usbpro_widget_feed(&w, dub, sizeof dub, 0);
+    CHECK(w.out_length == sizeof dub_reply && memcmp(w.out, dub_reply, sizeof dub_reply) == 0);
+    w.out_length = 0;
+    usbpro_widget_feed(&w, info, sizeof info, 0);
+    CHECK(w.out_length == sizeof info_reply && memcmp(w.out, info_reply, sizeof info_reply) == 0);
+}
+
 int main(void)
 {
     test_codec();
@@ -324,6 +426,9 @@ int main(void)
     test_ack_timer_and_overflow();
     test_selftest();
     test_widget();
+    test_widget_survives_noise();
+    test_counters_read_back_as_set();
+    test_documented_vectors();
     printf("test_rdm: %d checks, %d failed\n", checks, failures);
     return failures ? 1 : 0;
 }

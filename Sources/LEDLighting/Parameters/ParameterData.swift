@@ -107,6 +107,8 @@ public struct SensorDefinition: Equatable, Sendable, Codable {
     public func isInRange(_ value: Int16) -> Bool { value >= rangeMin && value <= rangeMax }
     /// E1.20 sensor type 0x00 is temperature.
     public var isTemperature: Bool { type == 0x00 }
+    /// E1.20 sensor type 0x01 is voltage.
+    public var isVoltage: Bool { type == 0x01 }
 }
 
 /// SENSOR_VALUE (E1.20 10.7.2).

@@ -143,8 +143,12 @@ public final class RDMController {
         if reply.transactionNumber != request.transactionNumber {
             return "transaction \(reply.transactionNumber), expected \(request.transactionNumber)"
         }
+        // a queued message answers with the queued PID, as a GET or a SET response
+        if request.parameter == .queuedMessage {
+            return reply.commandClass == .getResponse || reply.commandClass == .setResponse
+                ? nil : "command class \(reply.commandClass)"
+        }
         if reply.commandClass != request.commandClass.response { return "command class \(reply.commandClass)" }
-        if request.parameter == .queuedMessage { return nil } // answers with the queued PID
         if reply.parameter != request.parameter { return "answered \(reply.parameter)" }
         return nil
     }

@@ -27,6 +27,8 @@ public struct USBProParameters: Equatable, Sendable, Codable {
     public var firmware: String { "\(firmwareMajor).\(firmwareMinor)" }
     /// Enttec firmware before 2.4 cannot do RDM.
     public var supportsRDM: Bool { (firmwareMajor, firmwareMinor) >= (2, 4) }
+    /// Firmware before 4.15 sends label 12 after a discovery reply as well.
+    public var endsDiscoveryWithTimeout: Bool { (firmwareMajor, firmwareMinor) < (4, 15) }
 }
 
 /// A USB-Pro-style DMX/RDM widget over any `Transport` (serial port, PTY, replay).
@@ -37,6 +39,8 @@ public final class USBProWidget: RDMLine {
     /// under 30 ms; USB latency and a busy host add the rest).
     public var replyTimeout: Duration
     public private(set) var controllerUID: RDMUID
+    /// Read by `open()`; nil until then (then RDM is tried as on current firmware).
+    public private(set) var widgetParameters: USBProParameters?
     private var reader = USBProFrameReader()
 
     public init(transport: any Transport, replyTimeout: Duration = .milliseconds(500)) {
@@ -45,13 +49,19 @@ public final class USBProWidget: RDMLine {
         controllerUID = RDMUID(manufacturer: 0x7FF0, device: 0)
     }
 
-    /// Asks the widget for its serial number and makes the controller UID from it (as
-    /// OLA does), checking on the way that a USB-Pro-style widget is there at all.
+    /// Asks the widget for its serial number (the controller UID is made from it, as OLA
+    /// does) and its parameters, checking on the way that a USB-Pro-style widget with RDM
+    /// firmware is there at all.
     @discardableResult
     public func open() throws(LightingError) -> UInt32 {
         try discard()
         let serial = try serialNumber()
         controllerUID = RDMUID(manufacturer: 0x7FF0, device: serial)
+        let parameters = try self.parameters()
+        widgetParameters = parameters
+        guard parameters.supportsRDM else {
+            throw .rdmUnsupported(port: transport.portName, firmware: parameters.firmware)
+        }
         return serial
     }
 
@@ -91,12 +101,27 @@ public final class USBProWidget: RDMLine {
                 return .silence
             case USBProLabel.receivedDMX:
                 // status byte: non-zero means the widget saw a receive error
+                if discovery, widgetParameters?.endsDiscoveryWithTimeout == true {
+                    try awaitDiscoveryTimeout(deadline: deadline)
+                }
                 guard let status = frame.payload.first, status == 0 else {
                     return .received([])
                 }
                 return .received(Array(frame.payload.dropFirst()))
             default:
                 continue // a reply to something else (or DMX input): not ours
+            }
+        }
+    }
+
+    /// Firmware before 4.15 follows a discovery reply with label 12: take it now, so it is
+    /// not mistaken for the reply to the next request.
+    private func awaitDiscoveryTimeout(deadline: Deadline) throws(LightingError) {
+        while true {
+            do {
+                if try nextFrame(deadline: deadline, what: "").label == USBProLabel.rdmTimeout { return }
+            } catch .widgetSilent {
+                return // it did not come: nothing stale is left either
             }
         }
     }

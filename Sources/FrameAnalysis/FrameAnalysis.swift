@@ -1,1 +1,0 @@
-// FrameAnalysis: see ../../../shared/DESIGN.md for what this room owns.

@@ -1,1 +1,0 @@
-// LEDControllers: see ../../../shared/DESIGN.md for what this room owns.

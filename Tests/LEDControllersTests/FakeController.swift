@@ -1,0 +1,198 @@
+import Foundation
+import LEDControllers
+import LEDLink
+
+/// A small in-memory controller that speaks protocol v1 the way the document says: the
+/// parameters table, chunked LED status, an event log and the 8-entry retry cache. Tests
+/// use it (through `FakeLink` and its misbehaving subclasses) before touching a real port.
+final class FakeController {
+    var identity = Identity(model: "LS-FAKE", serial: "FAKE-0001", firmware: "1.0.0", hardwareRevision: "A",
+                            geometry: WallGeometry(cabinetColumns: 2, cabinetRows: 1, modulesX: 2, modulesY: 2,
+                                                   moduleWidth: 8, moduleHeight: 4))
+    var parameters: [UInt8: (value: Int32, min: Int32, max: Int32)] = [1: (80, 0, 100), 3: (3840, 60, 7680)]
+    var ledStatus: [[UInt8]]
+    var events: [EventRecord] = []
+    /// How often each command ran (a RETRY answered from the cache does not count).
+    private(set) var executions: [Command: Int] = [:]
+    private var cache: [(id: UInt16, command: UInt8, response: Frame)] = []
+
+    init() {
+        ledStatus = Array(repeating: Array(repeating: 0, count: 16 * 8), count: 2)
+    }
+
+    func handle(_ request: Frame) -> Frame {
+        if request.flags.contains(.retry),
+           let cached = cache.first(where: { $0.id == request.requestID && $0.command == request.command }) {
+            return cached.response
+        }
+        let (status, payload) = execute(request)
+        let response = Frame(flags: .response, requestID: request.requestID, command: request.command,
+                             status: status.rawValue, payload: payload)
+        cache.append((request.requestID, request.command, response))
+        if cache.count > 8 { cache.removeFirst() }
+        return response
+    }
+
+    private func execute(_ request: Frame) -> (Status, [UInt8]) {
+        guard let command = Command(rawValue: request.command) else { return (.unknownCommand, []) }
+        executions[command, default: 0] += 1
+        do {
+            switch command {
+            case .hello:
+                _ = try HelloRequest(payload: request.payload)
+                return (.ok, HelloResponse(version: 1, maxPayload: 1024, capabilities: [.eventFrames, .ledStatus]).serialized)
+            case .identify:
+                return (.ok, identity.serialized)
+            case .getParameter:
+                let id = try GetParameterRequest(payload: request.payload).parameter
+                guard let entry = parameters[id.rawValue] else { return (.unknownParameter, []) }
+                return (.ok, ParameterReading(parameter: id, value: entry.value, minimum: entry.min, maximum: entry.max).serialized)
+            case .setParameter:
+                let setting = try SetParameterRequest(payload: request.payload).setting
+                guard let entry = parameters[setting.parameter.rawValue] else { return (.unknownParameter, []) }
+                guard (entry.min...entry.max).contains(setting.value) else {
+                    return (.outOfRange, OutOfRangeDetail(parameter: setting.parameter, minimum: entry.min, maximum: entry.max).serialized)
+                }
+                parameters[setting.parameter.rawValue]!.value = setting.value
+                return (.ok, setting.serialized)
+            case .readLEDStatus:
+                let ask = try ReadLEDStatusRequest(payload: request.payload)
+                guard Int(ask.cabinet) < ledStatus.count else { return (.notFound, []) }
+                let bytes = ledStatus[Int(ask.cabinet)]
+                guard ask.maxBytes > 0, Int(ask.offset) <= bytes.count else { return (.badArgument, []) }
+                let end = min(bytes.count, Int(ask.offset) + Int(ask.maxBytes), Int(ask.offset) + 1014)
+                return (.ok, LEDStatusChunk(cabinet: ask.cabinet, total: UInt32(bytes.count), offset: ask.offset,
+                                            data: Array(bytes[Int(ask.offset)..<end])).serialized)
+            case .readEvents:
+                let ask = try ReadEventsRequest(payload: request.payload)
+                let wanted = events.filter { $0.sequence >= ask.firstSequence }.prefix(Int(ask.maxCount))
+                return (.ok, EventLog(stored: UInt16(events.count), events: Array(wanted)).serialized)
+            case .clearEvents:
+                defer { events.removeAll() }
+                return (.ok, ClearEventsResponse(cleared: UInt16(events.count)).serialized)
+            case .reboot:
+                return (.ok, [])
+            default:
+                return (.unknownCommand, [])
+            }
+        } catch {
+            return (.badLength, [])
+        }
+    }
+}
+
+/// The device end of an in-memory link: decodes the host's request frames, lets the
+/// `FakeController` answer, and queues the answer for the host to read. Subclasses
+/// misbehave in one named way each by overriding `deliver`.
+class FakeLink: Transport, @unchecked Sendable { // inspected by tests only after the client is done
+    let device: FakeController
+    let portName = "fake-port"
+    /// Every request frame the device received, in order.
+    private(set) var requests: [Frame] = []
+    private var decoder = FrameDecoder()
+    private var pending: [UInt8] = []
+    var isUnplugged = false
+
+    init(device: FakeController = FakeController()) { self.device = device }
+
+    /// What goes back on the wire for request number `index` (0-based); default: the answer.
+    func deliver(_ response: Frame, index: Int) -> [UInt8] { response.serialized }
+
+    func write(_ bytes: [UInt8], deadline: Deadline) throws(LinkError) {
+        guard !isUnplugged else { throw .disconnected(port: portName) }
+        decoder.append(bytes)
+        while let output = decoder.next() {
+            guard case .frame(let request) = output else { continue }
+            requests.append(request)
+            pending += deliver(device.handle(request), index: requests.count - 1)
+        }
+    }
+
+    func read(maxCount: Int, deadline: Deadline) throws(LinkError) -> [UInt8] {
+        guard !isUnplugged else { throw .disconnected(port: portName) }
+        guard !pending.isEmpty else {
+            let wait = deadline - .now
+            if wait > .zero { Thread.sleep(forTimeInterval: Double(wait.components.attoseconds) / 1e18 + Double(wait.components.seconds)) }
+            throw .timedOut(port: portName, operation: "read")
+        }
+        let count = min(maxCount, pending.count)
+        defer { pending.removeFirst(count) }
+        return Array(pending.prefix(count))
+    }
+
+    func discardInput() throws(LinkError) { pending.removeAll() }
+    func close() { isUnplugged = true }
+}
+
+/// Loses the answers to the requests whose numbers are in `dropping`.
+final class DroppingLink: FakeLink, @unchecked Sendable {
+    let dropping: Set<Int>
+    init(dropping: Set<Int>, device: FakeController = FakeController()) {
+        self.dropping = dropping
+        super.init(device: device)
+    }
+    override func deliver(_ response: Frame, index: Int) -> [UInt8] {
+        dropping.contains(index) ? [] : response.serialized
+    }
+}
+
+/// Flips one payload bit in the answers to the requests whose numbers are in `corrupting`.
+final class CorruptingLink: FakeLink, @unchecked Sendable {
+    let corrupting: Set<Int>
+    init(corrupting: Set<Int>, device: FakeController = FakeController()) {
+        self.corrupting = corrupting
+        super.init(device: device)
+    }
+    override func deliver(_ response: Frame, index: Int) -> [UInt8] {
+        var bytes = response.serialized
+        if corrupting.contains(index) { bytes[bytes.count / 2] ^= 0x10 }
+        return bytes
+    }
+}
+
+/// Loses every answer longer than `limit` bytes on the wire, like a link whose error rate
+/// makes long frames hopeless.
+final class LongFrameLosingLink: FakeLink, @unchecked Sendable {
+    let limit: Int
+    init(limit: Int, device: FakeController = FakeController()) {
+        self.limit = limit
+        super.init(device: device)
+    }
+    override func deliver(_ response: Frame, index: Int) -> [UInt8] {
+        let bytes = response.serialized
+        return bytes.count > limit ? [] : bytes
+    }
+}
+
+/// Surrounds every answer with noise: line garbage, a stale answer to an older request,
+/// an unsolicited EVENT frame and a frame with a bad CRC that is not the answer.
+final class ChattyLink: FakeLink, @unchecked Sendable {
+    override func deliver(_ response: Frame, index: Int) -> [UInt8] {
+        var stale = response
+        stale.requestID &-= 1
+        stale.payload = [0xEE]
+        let event = Frame(flags: [.response, .event], requestID: 0, command: Command.event.rawValue,
+                          payload: EventRecord(sequence: UInt32(index + 1), uptimeSeconds: 10, type: .fanStall,
+                                               cabinet: 1, value: 0).serialized)
+        var wrongCommand = response
+        wrongCommand.command = 0x7F
+        return [0x00, 0xA5, 0x13, 0x5A] + stale.serialized + event.serialized + wrongCommand.serialized
+            + response.serialized
+    }
+}
+
+/// Answers with the right frame shape but another cabinet's data: wrong data, good CRC.
+final class LyingLink: FakeLink, @unchecked Sendable {
+    override func deliver(_ response: Frame, index: Int) -> [UInt8] {
+        var lie = response
+        if lie.command == Command.readLEDStatus.rawValue, lie.payload.count >= 10 {
+            lie.payload[6] &+= 1 // the offset's low byte
+        }
+        return lie.serialized
+    }
+}
+
+/// Never answers.
+final class SilentLink: FakeLink, @unchecked Sendable {
+    override func deliver(_ response: Frame, index: Int) -> [UInt8] { [] }
+}

@@ -1,0 +1,162 @@
+import Foundation
+import LEDLink
+import Synchronization
+import XCTest
+@testable import LEDControllers
+
+/// Runs the built `ledsentry` binary, as a user would, against the real emulator.
+final class LinkCLITests: XCTestCase {
+    struct Run {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    private var binary: String {
+        get throws {
+            for candidate in [".build/release/ledsentry", ".build/x86_64-unknown-linux-gnu/release/ledsentry",
+                              ".build/debug/ledsentry"] {
+                let path = repositoryRoot.appendingPathComponent(candidate).path
+                if FileManager.default.isExecutableFile(atPath: path) { return path }
+            }
+            XCTFail("ledsentry is not built: run `swift build -c release -Xswiftc -enable-testing` first")
+            throw CocoaError(.fileNoSuchFile)
+        }
+    }
+
+    private func ledsentry(_ arguments: [String], environment: [String: String] = [:]) throws -> Run {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try binary)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+            .filter { $0.key != "LEDSENTRY_PORT" || environment["LEDSENTRY_PORT"] != nil }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        // Read both pipes to the end before waiting, so a chatty command cannot block on a full pipe.
+        let errorData = Mutex<Data>(Data())
+        let reader = Thread { errorData.withLock { $0 = err.fileHandleForReading.readDataToEndOfFile() } }
+        reader.start()
+        let output = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        while reader.isExecuting || !reader.isFinished { usleep(1000) }
+        return Run(status: process.terminationStatus, stdout: String(decoding: output, as: UTF8.self),
+                   stderr: errorData.withLock { String(decoding: $0, as: UTF8.self) })
+    }
+
+    func testHelpListsTheLinkCommandsAndExitCodes() throws {
+        let run = try ledsentry(["--help"])
+        XCTAssertEqual(run.status, 0)
+        for command in ["ports", "emulate", "info", "params", "pattern", "modules", "pixels", "events", "demo"] {
+            XCTAssertTrue(run.stdout.contains("  \(command)"), "\(command) missing from help:\n\(run.stdout)")
+        }
+        let pixels = try ledsentry(["pixels", "status", "--help"])
+        XCTAssertTrue(pixels.stdout.contains("--port"), pixels.stdout)
+        XCTAssertTrue(pixels.stdout.contains("3 device or link error"), pixels.stdout)
+    }
+
+    func testABadArgumentIsAUsageErrorNamingTheProblem() throws {
+        let run = try ledsentry(["pattern", "plaid", "--port", "/dev/null"])
+        XCTAssertNotEqual(run.status, 0)
+        XCTAssertTrue(run.stderr.contains("unknown pattern 'plaid'"), run.stderr)
+        let noPort = try ledsentry(["info"])
+        XCTAssertNotEqual(noPort.status, 0)
+        XCTAssertTrue(noPort.stderr.contains("--port"), noPort.stderr)
+    }
+
+    func testAMissingPortIsALinkErrorWithExitThree() throws {
+        let run = try ledsentry(["info", "--port", "/dev/ledsentry-no-such-port"])
+        XCTAssertEqual(run.status, 3)
+        XCTAssertTrue(run.stderr.contains("/dev/ledsentry-no-such-port"), run.stderr)
+    }
+
+    func testInfoParamsAndPixelsAgainstTheEmulator() throws {
+        let emulator = try startEmulator(smallWall + ["--fault", "stuck-led cabinet=3 x=30 y=1 channel=red"])
+        defer { emulator.stop() }
+
+        let info = try ledsentry(["info", "--json", "--port", emulator.portPath])
+        XCTAssertEqual(info.status, 0, info.stderr)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(info.stdout.utf8)) as? [String: Any])
+        let identity = try XCTUnwrap(json["identity"] as? [String: Any])
+        XCTAssertEqual(identity["model"] as? String, "LS-SC400")
+        XCTAssertEqual((json["cabinets"] as? [Any])?.count, 4)
+
+        let set = try ledsentry(["params", "set", "brightness", "500"], environment: ["LEDSENTRY_PORT": emulator.portPath])
+        XCTAssertEqual(set.status, 1)
+        XCTAssertTrue(set.stderr.contains("OUT_OF_RANGE (brightness must be within 0...100)"), set.stderr)
+        XCTAssertTrue(set.stderr.contains(emulator.portPath), set.stderr)
+
+        let get = try ledsentry(["params", "get", "refresh_rate", "--port", emulator.portPath])
+        XCTAssertEqual(get.status, 0, get.stderr)
+        XCTAssertTrue(get.stdout.contains("refresh_rate"), get.stdout)
+        XCTAssertTrue(get.stdout.contains("3840"), get.stdout)
+
+        let pixels = try ledsentry(["pixels", "status", "--port", emulator.portPath])
+        XCTAssertEqual(pixels.status, 1, "a failed LED was found: exit 1\n\(pixels.stderr)")
+        let row = pixels.stdout.split(separator: "\n").first { $0.hasPrefix("3 ") }.map {
+            $0.split(separator: " ").map(String.init)
+        }
+        XCTAssertEqual(row, ["3", "1", "30", "1", "62", "17", "red", "SHORT"], pixels.stdout)
+        XCTAssertTrue(pixels.stderr.contains("reading LED status: 100%"), pixels.stderr)
+
+        let json2 = try ledsentry(["pixels", "status", "--json", "--port", emulator.portPath])
+        let report = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json2.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual((report["faults"] as? [Any])?.count, 1)
+    }
+
+    func testRecordWritesASessionThatReplaysTheSameAnswers() async throws {
+        let emulator = try startEmulator(smallWall)
+        defer { emulator.stop() }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("ledsentry-cli-\(getpid()).session").path
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let run = try ledsentry(["params", "get", "gamma", "--json", "--port", emulator.portPath, "--record", file])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let replayed = ControllerClient(transport: try ReplayTransport(sessionPath: file))
+        let gamma = try await replayed.parameter(.gamma)
+        XCTAssertEqual(gamma.value, 220)
+        XCTAssertTrue(run.stdout.contains("\"value\" : 220"), run.stdout)
+    }
+
+    func testEmulatePrintsItsPortServesItAndStopsOnCtrlC() throws {
+        let link = FileManager.default.temporaryDirectory.appendingPathComponent("ledsentry-emulate-\(getpid())").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try binary)
+        process.arguments = ["emulate", "--cabinets", "1x1", "--fault", "dead-module cabinet=0 module=1", "--link", link]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        var printed = ""
+        let deadline = ContinuousClock.now + .seconds(5)
+        while !printed.contains("link:") && ContinuousClock.now < deadline {
+            printed += String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
+        }
+        XCTAssertTrue(printed.hasPrefix("port: /dev/pts/"), printed)
+
+        let modules = try ledsentry(["modules", "test", "--port", link])
+        XCTAssertEqual(modules.status, 1, "a dead module fails its test\n\(modules.stderr)")
+        XCTAssertTrue(modules.stdout.contains("3 of 4 modules passed"), modules.stdout)
+
+        process.interrupt()
+        let stopBy = ContinuousClock.now + .seconds(5)
+        while process.isRunning && ContinuousClock.now < stopBy { usleep(10_000) }
+        XCTAssertFalse(process.isRunning, "Ctrl-C did not stop `ledsentry emulate`")
+        if !process.isRunning { XCTAssertEqual(process.terminationStatus, 0) }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: link), "the emulator removes its link on exit")
+    }
+
+    func testDemoRunsEndToEndAndExitsZero() throws {
+        let run = try ledsentry(["demo"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        for heading in ["== Controller ==", "== Parameters ==", "== Module test ==", "== Failed LEDs read back =="] {
+            XCTAssertTrue(run.stdout.contains(heading), heading)
+        }
+        // The dead LED of the preset, at its place: cabinet 0, module 0, x 10, y 5, red.
+        XCTAssertTrue(run.stdout.split(separator: "\n").contains {
+            $0.split(separator: " ") == ["0", "0", "10", "5", "10", "5", "red", "OPEN"]
+        }, run.stdout)
+        XCTAssertTrue(run.stdout.contains("12 of 16 modules passed"), run.stdout)
+    }
+}
