@@ -337,6 +337,18 @@ static void on_frame(void *context, const ls_frame *f)
         e->stats.ignored++;
         return;
     }
+    /* Section 3's order: the version first. A frame of another version is no re-send of a
+       remembered request, whatever its flags, id and command; its answer is not remembered
+       either, so it cannot shadow the answer to a version 1 request with the same id. */
+    if (f->version != LS_PROTOCOL_VERSION) {
+        const uint8_t versions[2] = {LS_MIN_VERSION, LS_MAX_VERSION};
+        e->stats.requests++;
+        send_frame(e, LS_FLAG_RESPONSE, f->request_id, f->command, LS_ST_UNSUPPORTED_VERSION,
+                   versions, sizeof versions);
+        return;
+    }
+    /* A remembered RETRY comes next, before BUSY: it already ran, and BUSY would make the
+       host send it anew. */
     if (f->flags & LS_FLAG_RETRY) {
         const cached_response *c = cached(e, f->request_id, f->command);
         if (c) {
@@ -351,11 +363,7 @@ static void on_frame(void *context, const ls_frame *f)
     e->stats.requests++;
     ls_writer w = ls_writer_make(e->payload, sizeof e->payload);
     int status;
-    if (f->version != LS_PROTOCOL_VERSION) {
-        ls_w_u8(&w, LS_MIN_VERSION);
-        ls_w_u8(&w, LS_MAX_VERSION);
-        status = LS_ST_UNSUPPORTED_VERSION;
-    } else if (e->module_test.active) {
+    if (e->module_test.active) {
         status = LS_ST_BUSY;
     } else {
         status = LS_ST_UNKNOWN_COMMAND;

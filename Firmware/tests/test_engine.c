@@ -450,6 +450,42 @@ TEST(retry_cache_holds_last_8)
     harness_stop(&h);
 }
 
+/* Section 3's order: the frame version is checked first, so a frame of another version is
+ * UNSUPPORTED_VERSION even with RETRY and the id and command of a remembered request (it is
+ * not a re-send of that request); a RETRY that is remembered is answered from memory even
+ * while a module test runs (it already ran: BUSY would make the host send it anew). */
+TEST(retry_cache_after_version_before_busy)
+{
+    harness_start(&h, NULL, 1, NULL);
+    ls_device *d = ls_engine_device(h.engine);
+    uint8_t rq[5] = {LS_PARAM_BRIGHTNESS};
+    ls_put_u32(rq + 1, 30);
+    const captured_frame *first = harness_call(&h, 600, LS_CMD_SET_PARAM, rq, 5);
+    CHECK(first && first->frame.status == LS_ST_OK);
+
+    uint8_t wire[LS_MAX_FRAME];
+    ls_frame v2 = {2, LS_FLAG_RETRY, 600, LS_CMD_SET_PARAM, 0, 5, rq};
+    size_t n = ls_frame_encode(&v2, wire, sizeof wire);
+    harness_clear(&h);
+    ls_engine_receive(h.engine, wire, n, h.now_ms);
+    harness_collect(&h);
+    CHECK_EQ(h.frame_count, 1);
+    CHECK(h.frame_count == 1 && h.frames[0].frame.request_id == 600 &&
+          h.frames[0].frame.status == LS_ST_UNSUPPORTED_VERSION && h.frames[0].frame.length == 2);
+
+    ls_device_set_param(d, LS_PARAM_BRIGHTNESS, 55);
+    const uint8_t cabinet0[2] = {0, 0};
+    harness_clear(&h);
+    harness_send(&h, 0, 601, LS_CMD_MODULE_TEST, cabinet0, 2, NULL);
+    harness_send(&h, LS_FLAG_RETRY, 600, LS_CMD_SET_PARAM, rq, 5, NULL);
+    harness_collect(&h);
+    CHECK_EQ(h.frame_count, 1);
+    CHECK(h.frame_count == 1 && h.frames[0].frame.request_id == 600 &&
+          h.frames[0].frame.status == LS_ST_OK && ls_get_u32(h.frames[0].payload + 1) == 30);
+    CHECK_EQ(ls_device_param(d, LS_PARAM_BRIGHTNESS), 55);
+    harness_stop(&h);
+}
+
 TEST(reboot_answers_then_goes_silent_and_logs_power_loss)
 {
     harness_start(&h, NULL, 1, NULL);

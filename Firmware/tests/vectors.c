@@ -145,7 +145,10 @@ static const char section_intro[] =
     "5.13 (a retry of 5.5's request: the device answers from its retry cache) and for the\n"
     "event log (5.11, 5.12). Frame layouts (section 1) are normative; values such as serial\n"
     "numbers and telemetry are this device's. Long payloads are shown up to 24 bytes here;\n"
-    "`vectors.txt` has every byte.\n"
+    "`vectors.txt` has every byte. Each line shows hex bytes, then at least two spaces, then\n"
+    "a comment. 5.19 is the frame the device sends as it powers on; `ledsentry-emu` sends it\n"
+    "before its port exists, so a client of the emulator finds it only in the log (the\n"
+    "second record of 5.11).\n"
     "\n";
 
 static void md_bytes(FILE *md, const uint8_t *b, size_t n, const char *comment)
@@ -154,7 +157,9 @@ static void md_bytes(FILE *md, const uint8_t *b, size_t n, const char *comment)
     size_t shown = n > 24 ? 24 : n;
     for (size_t i = 0; i < shown; i++) sprintf(text + strlen(text), "%s%02x", i ? " " : "", b[i]);
     if (shown < n) strcat(text, " ...");
-    fprintf(md, "    %-47s %s\n", text, comment);
+    /* two spaces at least, so that a comment starting with digits ("16 status bytes")
+       can not be read as one more hex byte */
+    fprintf(md, "    %-47s  %s\n", text, comment);
 }
 
 static void md_frame(FILE *md, const char *label, const uint8_t *b, size_t n, const field *fields)

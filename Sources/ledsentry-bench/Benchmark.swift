@@ -2,22 +2,24 @@
 import Glibc
 #endif
 
-/// One named measurement. `run` prints its own figures, one per line.
+/// One named measurement in a suite. `run` prints its own figures, one per line.
 struct Benchmark: Sendable {
     var name: String
     var summary: String
     var run: @Sendable () throws -> Void
 }
 
+/// Runs the benchmarks whose names start with one of `arguments` (all of them when there
+/// are none); `--list` lists them. Exits 2 when nothing matches and 1 when one failed.
 func runBenchmarks(_ benchmarks: [Benchmark], arguments: [String]) {
     if arguments.contains("--list") || arguments.contains("--help") {
-        print("usage: ledsentry-bench [--list] [NAME-PREFIX ...]")
         benchmarks.forEach { print("  \($0.name): \($0.summary)") }
         return
     }
     let chosen = arguments.isEmpty ? benchmarks : benchmarks.filter { b in arguments.contains { b.name.hasPrefix($0) } }
     guard !chosen.isEmpty else {
-        print("ledsentry-bench: no benchmark matches \(arguments.joined(separator: " ")) (try --list)")
+        print("ledsentry-bench: no benchmark matches \(arguments.joined(separator: " ")); these exist:")
+        benchmarks.forEach { print("  \($0.name): \($0.summary)") }
         exit(2)
     }
     var failed = false
@@ -28,7 +30,7 @@ func runBenchmarks(_ benchmarks: [Benchmark], arguments: [String]) {
             failed = true
         }
     }
-    exit(failed ? 1 : 0)
+    if failed { exit(1) }
 }
 
 /// Runs `body` `count` times and returns the wall times, sorted.

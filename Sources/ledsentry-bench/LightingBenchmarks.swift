@@ -4,62 +4,35 @@ import LEDLink
 
 /// Lighting: full RDM discovery and a sensor sweep of 32 emulated drivers, through the
 /// real stack (USB-Pro framing over a PTY to `ledsentry-emu --mode widget`).
-/// `ledsentry-bench lighting [discovery|sensors]`.
-@Sendable func runLightingBenchmark(_ arguments: [String]) throws {
-    let chosen = Set(arguments)
-    guard chosen.isSubset(of: ["discovery", "sensors"]) else {
-        print("usage: ledsentry-bench lighting [discovery] [sensors]")
-        exit(2)
-    }
-    if chosen.isEmpty || chosen.contains("discovery") { try lightingDiscoveryBenchmark() }
-    if chosen.isEmpty || chosen.contains("sensors") { try lightingSensorSweepBenchmark() }
-}
-
-private func lightingDiscoveryBenchmark() throws {
-    print("lighting: full RDM discovery of 32 drivers (random UIDs, and 2 adjacent)")
-    for (label, faults) in [("random UIDs", [String]()), ("two adjacent UIDs", ["collide:1"])] {
-        let emulator = try BenchEmulator(drivers: 32, faults: faults)
+/// `ledsentry-bench lighting [discovery] [sensors]`.
+let lightingBenchmarks: [Benchmark] = [
+    Benchmark(name: "discovery", summary: "full RDM discovery of 32 drivers (random UIDs, and 2 adjacent)") {
+        for (label, faults) in [("random UIDs", [String]()), ("two adjacent UIDs", ["collide:1"])] {
+            let emulator = try BenchEmulator(drivers: 32, faults: faults)
+            defer { emulator.stop() }
+            let controller = try emulator.controller()
+            var report: DiscoveryReport?
+            let times = try timed(20) { report = try RDMDiscovery(controller: controller).run() }
+            guard let report, report.uids.count == 32 else { throw BenchError("discovery found \(report?.uids.count ?? 0) of 32") }
+            print("   \(label): median \(ms(times[times.count / 2])), min \(ms(times[0])), max \(ms(times[times.count - 1])) over 20 runs; \(report.branches) DUBs, \(report.collisions) collisions, \(report.uids.count) mutes")
+        }
+    },
+    Benchmark(name: "sensors", summary: "sensor sweep of 32 drivers (DEVICE_INFO + 3 x SENSOR_DEFINITION/SENSOR_VALUE each)") {
+        let emulator = try BenchEmulator(drivers: 32, faults: [])
         defer { emulator.stop() }
         let controller = try emulator.controller()
-        var report: DiscoveryReport?
-        let times = try lightingTimes(20) { report = try RDMDiscovery(controller: controller).run() }
-        guard let report, report.uids.count == 32 else { throw BenchError("discovery found \(report?.uids.count ?? 0) of 32") }
-        print("   \(label): median \(lightingMS(times[times.count / 2])), min \(lightingMS(times[0])), max \(lightingMS(times[times.count - 1])) over 20 runs; \(report.branches) DUBs, \(report.collisions) collisions, \(report.uids.count) mutes")
-    }
-}
-
-private func lightingSensorSweepBenchmark() throws {
-    print("lighting: sensor sweep of 32 drivers (DEVICE_INFO + 3 x SENSOR_DEFINITION/SENSOR_VALUE each)")
-    let emulator = try BenchEmulator(drivers: 32, faults: [])
-    defer { emulator.stop() }
-    let controller = try emulator.controller()
-    let uids = try RDMDiscovery(controller: controller).run().uids
-    let inspector = LightingInspector(controller: controller)
-    var readings = 0
-    let times = try lightingTimes(10) {
-        readings = 0
-        for uid in uids { readings += try inspector.sensors(uid).count }
-    }
-    let requests = uids.count * 7
-    let median = times[times.count / 2]
-    print("   \(uids.count) drivers, \(readings) readings, \(requests) GETs: median \(lightingMS(median)), min \(lightingMS(times[0])), max \(lightingMS(times[times.count - 1])) over 10 sweeps; \(lightingMS(median / requests)) per GET round trip")
-}
-
-/// Runs `body` `count` times and returns the wall times, sorted.
-private func lightingTimes(_ count: Int, _ body: () throws -> Void) rethrows -> [Duration] {
-    var times: [Duration] = []
-    for _ in 0..<count {
-        let start = ContinuousClock.now
-        try body()
-        times.append(start.duration(to: .now))
-    }
-    return times.sorted()
-}
-
-private func lightingMS(_ d: Duration) -> String {
-    let value = Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
-    return String(format: "%.2f ms", value)
-}
+        let uids = try RDMDiscovery(controller: controller).run().uids
+        let inspector = LightingInspector(controller: controller)
+        var readings = 0
+        let times = try timed(10) {
+            readings = 0
+            for uid in uids { readings += try inspector.sensors(uid).count }
+        }
+        let requests = uids.count * 7
+        let median = times[times.count / 2]
+        print("   \(uids.count) drivers, \(readings) readings, \(requests) GETs: median \(ms(median)), min \(ms(times[0])), max \(ms(times[times.count - 1])) over 10 sweeps; \(ms(median / requests)) per GET round trip")
+    },
+]
 
 struct BenchError: Error, CustomStringConvertible {
     var description: String

@@ -1,12 +1,10 @@
 // ledsentry-bench: performance benchmarks, one suite per room: `ledsentry-bench <suite>`.
 // Figures and how to reproduce them: Docs/performance.md.
-// (Merged: analysis' and lighting's suites, and controllers' [Benchmark] list as the
-// `controllers` suite, which takes its own [--list] [NAME-PREFIX ...] arguments.)
 
 let suites: [(name: String, run: @Sendable ([String]) throws -> Void)] = [
     ("analysis", runAnalysisBenchmark),
-    ("lighting", runLightingBenchmark),
     ("controllers", { runBenchmarks(controllerBenchmarks, arguments: $0) }),
+    ("lighting", { runBenchmarks(lightingBenchmarks, arguments: $0) }),
 ]
 
 let arguments = Array(CommandLine.arguments.dropFirst())

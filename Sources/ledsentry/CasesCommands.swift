@@ -14,7 +14,7 @@ struct CasesCommand: AsyncParsableCommand {
             Exit codes: 0 ok; 1 command failed or verification found a problem; 2 bad command line; \
             4 bad input file; 5 store error (corrupt or foreign database).
             """,
-        subcommands: [List.self, Show.self, Ingest.self, Transition.self, Export.self, Verify.self, Check.self]
+        subcommands: [List.self, Show.self, Ingest.self, Transition.self, Export.self, Verify.self, Check.self, GC.self]
     )
 
     struct List: AsyncParsableCommand {
@@ -252,6 +252,25 @@ struct CasesCommand: AsyncParsableCommand {
 /// Progress lines go to stderr so stdout stays the result.
 @Sendable func printProgress(_ line: String) {
     FileHandle.standardError.write(Data("  \(line)\n".utf8))
+}
+
+extension CasesCommand {
+    struct GC: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "gc",
+            abstract: "Delete evidence files no case references (left by interrupted runs), older than an hour.")
+        @OptionGroup var store: StoreOptions
+
+        func run() async throws {
+            try await runReporting(json: store.json) {
+                let result = try store.openStore().collectGarbage()
+                struct Report: Encodable { var removed: [String]; var bytes: Int64 }
+                if store.json { printJSON(Report(removed: result.removed, bytes: result.bytes)) } else {
+                    print("removed \(result.removed.count) unreferenced evidence file(s), \(result.bytes) bytes")
+                }
+            }
+        }
+    }
 }
 
 func parseScreen(_ text: String) -> (Int, Int)? {

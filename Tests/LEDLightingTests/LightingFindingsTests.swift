@@ -1,5 +1,6 @@
 import XCTest
 import Diagnostics
+import LEDLink
 @testable import LEDLighting
 
 /// From emulated faults to warranty Findings: the path a service engineer's session takes.
@@ -64,5 +65,25 @@ final class LightingSurveyTests: XCTestCase {
         XCTAssertEqual(kinds(uids[3]), [.fixtureNotResponding])
         XCTAssertEqual(kinds(uids[4]), [])
         XCTAssertTrue(report.findings.allSatisfy { $0.source == .lighting })
+    }
+}
+
+/// A recorded survey (Tests/Fixtures/lighting) replayed without any emulator: the
+/// controller, discovery and rules must reach the same findings from the same bytes.
+final class LightingReplayTests: XCTestCase {
+    func testRecordedSurveyReplaysToTheSameFindings() throws {
+        let fixture = WidgetEmulator.repositoryRoot.appendingPathComponent("Tests/Fixtures/lighting/survey-4-drivers.session")
+        // recorded with: ledsentry-emu --mode widget --drivers 4 --seed 7 --fault overtemp:1
+        //   --fault selftest:2 --fault sensor:3; ledsentry lighting survey --selftest 1 --record ...
+        let widget = USBProWidget(transport: try ReplayTransport(sessionPath: fixture.path))
+        try widget.open()
+        let report = try LightingSurvey(controller: RDMController(line: widget), port: "replay",
+                                        options: .init(selfTest: 1)).run()
+        XCTAssertEqual(report.drivers.map(\.uid.description),
+                       ["7FF0:30C53F1B", "7FF0:95075D90", "7FF0:B3BC06DB", "7FF0:B821B10F"])
+        let found = report.findings.map { "\($0.location.lightingUID!) \($0.kind)" }
+        XCTAssertEqual(found, ["7FF0:95075D90 lighting-self-test-failed",
+                               "7FF0:B3BC06DB over-temperature", "7FF0:B3BC06DB over-temperature",
+                               "7FF0:B821B10F lighting-sensor-out-of-range"])
     }
 }

@@ -215,6 +215,25 @@ final class CaseTests: XCTestCase {
         XCTAssertEqual(CaseState.allCases.filter(\.isTerminal), [.resolved, .repairedAndReturned, .quoted, .fixedOnSite, .quotedWithTravel])
     }
 
+    func testEveryMoveNotInTheTableIsRefusedByTheStore() throws {
+        let id = try fx.ingest([deadModule], evidence: [try fx.file("annotated.png", "p")]).cases[0].id
+        var refused = 0
+        for state in CaseState.allCases {
+            for target in CaseState.allCases where CaseState.moves[state]?[target] == nil {
+                // Put the case in `state` directly, then ask for the move.
+                try fx.store.write { db in
+                    try db.execute(sql: "UPDATE warrantyCase SET state = ? WHERE id = ?", arguments: [state.rawValue, id])
+                }
+                XCTAssertThrowsError(try fx.store.transition(caseID: id, to: target, actor: "eng"), "\(state) -> \(target)") { error in
+                    guard case .illegalTransition = error as? StoreError else { return XCTFail("\(error)") }
+                }
+                XCTAssertEqual(try fx.store.warrantyCase(id: id).state, state, "a refused move changes nothing")
+                refused += 1
+            }
+        }
+        XCTAssertEqual(refused, 17 * 17 - 16)
+    }
+
     func testCaseNotFound() {
         XCTAssertThrowsError(try fx.store.warrantyCase(id: 999)) { XCTAssertEqual($0 as? StoreError, .caseNotFound(999)) }
     }

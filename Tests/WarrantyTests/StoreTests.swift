@@ -107,6 +107,32 @@ final class StoreTests: XCTestCase {
         XCTAssertEqual(try fx.store.cases().count, 0)
     }
 
+    func testGarbageCollectionRemovesOnlyOldUnreferencedEvidence() throws {
+        let fx = try Fixture(dir: dir)
+        let kept = try fx.file("annotated.png", "referenced")
+        try fx.ingest([deadModule], evidence: [kept])
+        // What a run killed before its commit leaves: a stored file no case references.
+        let orphan = try fx.store.evidence.store(data: Data("orphan capture".utf8))
+        let young = try fx.store.evidence.store(data: Data("a run still going on".utf8))
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -7200)],
+                                              ofItemAtPath: fx.store.evidence.url(for: orphan.sha256).path)
+        for c in try fx.store.cases() {
+            for e in c.evidence {
+                try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -7200)],
+                                                      ofItemAtPath: fx.store.evidence.url(for: e.sha256).path)
+            }
+        }
+        let result = try fx.store.collectGarbage()
+        XCTAssertEqual(result.removed, [orphan.sha256])
+        XCTAssertEqual(result.bytes, Int64("orphan capture".utf8.count))
+        XCTAssertFalse(fx.store.evidence.contains(orphan.sha256))
+        XCTAssertTrue(fx.store.evidence.contains(young.sha256))
+        XCTAssertEqual(try fx.store.checkIntegrity(), [])
+        // Storing an old orphan again makes it fresh, so a collection cannot take it from a run.
+        let again = try fx.store.evidence.store(data: Data("a run still going on".utf8))
+        XCTAssertEqual(again, young)
+    }
+
     func testOnlyStaleTemporaryFilesAreRemoved() throws {
         let evidence = EvidenceStore(root: dir)
         let tmp = dir.appendingPathComponent("tmp")

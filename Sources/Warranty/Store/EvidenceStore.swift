@@ -75,6 +75,9 @@ public struct EvidenceStore: Sendable {
         let final = url(for: digest)
         if FileManager.default.fileExists(atPath: final.path) {
             try? FileManager.default.removeItem(at: tmp)  // stored once already
+            // Fresh again: `collectGarbage` spares files touched in the last hour, so a run
+            // about to reference this file cannot lose it.
+            try? FileManager.default.setAttributes([.modificationDate: Date()], ofItemAtPath: final.path)
         } else {
             let dir = final.deletingLastPathComponent()
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -105,6 +108,20 @@ public struct EvidenceStore: Sendable {
             let modified = (try? FileManager.default.attributesOfItem(atPath: url.path)[.modificationDate] as? Date) ?? now
             if now.timeIntervalSince(modified) > age { try? FileManager.default.removeItem(at: url) }
         }
+    }
+
+    /// Every stored digest with its file's modification date.
+    func storedFiles() -> [(sha256: String, modified: Date)] {
+        let base = root.appendingPathComponent("sha256")
+        var result: [(String, Date)] = []
+        for prefix in (try? FileManager.default.contentsOfDirectory(atPath: base.path)) ?? [] {
+            let dir = base.appendingPathComponent(prefix)
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? [] {
+                let modified = (try? FileManager.default.attributesOfItem(atPath: dir.appendingPathComponent(name).path)[.modificationDate] as? Date) ?? Date()
+                result.append((name, modified))
+            }
+        }
+        return result
     }
 
     /// Re-hashes a stored file; false when it is missing or changed.

@@ -79,6 +79,25 @@ extension WarrantyStore {
             findings: findings, evidence: evidence, history: history)
     }
 
+    /// Deletes evidence files no case references (left by runs killed before their commit),
+    /// sparing files touched within `graceSeconds`: a run in another process may be about to
+    /// reference them. Returns the digests removed and the bytes freed.
+    public func collectGarbage(graceSeconds: TimeInterval = 3600, now: Date = Date()) throws -> (removed: [String], bytes: Int64) {
+        let referenced = Set(try read { db in try String.fetchAll(db, sql: "SELECT sha256 FROM evidenceBlob") })
+        var removed: [String] = []
+        var bytes: Int64 = 0
+        for file in evidence.storedFiles() where !referenced.contains(file.sha256) && now.timeIntervalSince(file.modified) > graceSeconds {
+            let url = evidence.url(for: file.sha256)
+            let size = ((try? FileManager.default.attributesOfItem(atPath: url.path))?[.size] as? NSNumber)?.int64Value ?? 0
+            if (try? FileManager.default.removeItem(at: url)) != nil {
+                removed.append(file.sha256)
+                bytes += size
+            }
+        }
+        evidence.removeLeftovers(olderThan: graceSeconds, now: now)
+        return (removed, bytes)
+    }
+
     /// Checks every case is whole: its product exists, it has findings and history, and every
     /// evidence file it names is in the evidence store with the right digest. Returns problems.
     public func checkIntegrity(rehash: Bool = true) throws -> [String] {
