@@ -81,13 +81,14 @@ let package = Package(
         .testTarget(name: "LEDLinkTests", dependencies: ["LEDLink"]),
         // Lighting tests: codec vectors, discovery fakes, the widget emulator on a PTY, OLA.
         .testTarget(name: "LEDLightingTests", dependencies: ["LEDLighting", "LEDLink", "Diagnostics"]),
-        .testTarget(name: "FrameAnalysisTests", dependencies: ["FrameAnalysis", "CLibPNG"]),
         // Warranty room tests: policy, store, cases, bundles, hooks, and the built CLI under kill -9.
         .testTarget(name: "WarrantyTests", dependencies: [
             "Warranty", "Diagnostics",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ]),
+        // Frame analysis tests.
+        .testTarget(name: "FrameAnalysisTests", dependencies: ["FrameAnalysis", "CLibPNG"]),
         // Diagnostics tests: findings from readbacks and captures, the inspect session against the
         // live emulator with the simulated camera, and the built `ledsentry inspect` / `demo`.
         .testTarget(name: "DiagnosticsTests", dependencies: [

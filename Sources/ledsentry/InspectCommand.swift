@@ -62,9 +62,9 @@ struct Inspect: AsyncParsableCommand {
 
     func validate() throws {
         guard resolvedPort != nil else {
-            throw inspectUsage("no controller port: give --port PATH|SERIAL or set LEDSENTRY_PORT (see `ledsentry ports`)")
+            throw ValidationError("no controller port: give --port PATH|SERIAL or set LEDSENTRY_PORT (see `ledsentry ports`)")
         }
-        guard (0...50).contains(retries) else { throw inspectUsage("--retries must be 0...50, not \(retries)") }
+        guard (0...50).contains(retries) else { throw ValidationError("--retries must be 0...50, not \(retries)") }
     }
 
     var resolvedPort: String? {
@@ -99,20 +99,20 @@ struct CaptureOptions: ParsableArguments {
     func validate() throws {
         let given = [captures, camera, simulatedCamera].compactMap { $0 }
         guard given.count <= 1 else {
-            throw inspectUsage("give only one of --captures, --camera and --simulated-camera")
+            throw ValidationError("give only one of --captures, --camera and --simulated-camera")
         }
         if let captures {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: captures, isDirectory: &isDirectory), isDirectory.boolValue else {
-                throw inspectUsage("--captures \(captures) is not a directory")
+                throw ValidationError("--captures \(captures) is not a directory")
             }
         }
         if let camera, !camera.contains("{out}") {
-            throw inspectUsage("--camera must contain {out}, where the command writes the picture (e.g. gphoto2 ... --filename {out})")
+            throw ValidationError("--camera must contain {out}, where the command writes the picture (e.g. gphoto2 ... --filename {out})")
         }
-        guard (1...3600).contains(cameraTimeout) else { throw inspectUsage("--camera-timeout must be 1...3600 seconds") }
-        guard (0...60_000).contains(settle) else { throw inspectUsage("--settle must be 0...60000 milliseconds") }
-        guard parseScreen(cameraSize) != nil else { throw inspectUsage("--camera-size must look like 1280x720") }
+        guard (1...3600).contains(cameraTimeout) else { throw ValidationError("--camera-timeout must be 1...3600 seconds") }
+        guard (0...60_000).contains(settle) else { throw ValidationError("--settle must be 0...60000 milliseconds") }
+        guard parseScreen(cameraSize) != nil else { throw ValidationError("--camera-size must look like 1280x720") }
     }
 
     /// The capture source; the simulated camera needs the wall's geometry, known after IDENTIFY.
@@ -126,13 +126,6 @@ struct CaptureOptions: ParsableArguments {
         }
         return nil
     }
-}
-
-/// A bad command line: the message and the usage on stderr, exit 2 (the project's usage code;
-/// ArgumentParser's own ValidationError exits 64).
-func inspectUsage(_ message: String) -> ExitCode {
-    FileHandle.standardError.write(Data("Error: \(message)\nUsage: \(Inspect.usageString())\n  See 'ledsentry inspect --help'.\n".utf8))
-    return ExitCode(2)
 }
 
 /// One inspection and its warranty intake; shared by `inspect` and `demo`.
