@@ -24,6 +24,9 @@ public struct InspectOptions: Sendable {
     public var limits = TelemetryLimits()
     /// Time for a real display and camera to settle after a pattern change.
     public var settleTime: Duration = .zero
+    /// Clear the controller's event log once it is saved as evidence, so the next inspection
+    /// (after a repair) sees only new alarms. Off by default: the log is the customer's.
+    public var clearEvents = false
     public init() {}
 }
 
@@ -175,6 +178,9 @@ public final class InspectSession: @unchecked Sendable {
         let healthFile = try keep(EvidenceDocuments.Health(telemetry: telemetry, events: events,
                                                            unreadableCabinets: Dictionary(uniqueKeysWithValues: unreadable.map { (String($0.key), $0.value) })),
                                   as: "telemetry-events.json", role: .other)
+        if options.clearEvents {
+            say("cleared \(try await client.clearEvents()) events from the controller's log (saved in telemetry-events.json)")
+        }
 
         // Per-LED status.
         let progress = self.progress

@@ -59,6 +59,8 @@ struct Inspect: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Keep this run's evidence files here (default: runs/<time>/ beside the store).", valueName: "dir"))
     var evidenceDir: String?
     @Option(help: "Times to re-send a request after a timeout or a bad checksum.") var retries: Int = 3
+    @Flag(help: "Clear the controller's event log once it is saved as evidence (after a repair: later runs see only new alarms).")
+    var clearEvents = false
 
     func validate() throws {
         guard resolvedPort != nil else {
@@ -74,7 +76,8 @@ struct Inspect: AsyncParsableCommand {
     func run() async throws {
         let outcome = try await InspectRun(
             port: resolvedPort!, source: source, productSerial: product, store: store, actor: actor.name,
-            policyPath: policy, evidenceDir: evidenceDir.map { URL(fileURLWithPath: $0) }, retries: retries
+            policyPath: policy, evidenceDir: evidenceDir.map { URL(fileURLWithPath: $0) }, retries: retries,
+            clearEvents: clearEvents
         ).perform()
         if outcome.report.failedCaptures > 0 { throw ExitCode(4) }
         if outcome.summary.cases.contains(where: { $0.action != .absent }) { throw ExitCode(1) }
@@ -138,6 +141,7 @@ struct InspectRun {
     var policyPath: String?
     var evidenceDir: URL?
     var retries: Int = 3
+    var clearEvents = false
 
     struct Output: Codable {
         var inspection: InspectReport
@@ -163,6 +167,7 @@ struct InspectRun {
             var options = InspectOptions()
             options.productSerial = productSerial
             options.settleTime = .milliseconds(source.settle)
+            options.clearEvents = clearEvents
             let source = self.source
             let session = try InspectSession(transport: transport, camera: { source.source(wall: $0) }, evidenceDirectory: runDirectory,
                                              options: options, retries: retries) { printer.show($0) }

@@ -141,6 +141,36 @@ final class InspectSessionTests: XCTestCase {
         }
     }
 
+    func testElectricalOnlyInspectionCanClearTheEventLogItSaved() async throws {
+        let directory = try temporaryDirectory(self, "inspect-events")
+        let emulator = try startInspectEmulator(frameFile: directory.appendingPathComponent("frame.ppm"),
+                                                faults: ["over-temperature cabinet=1 celsius=80"])
+        defer { emulator.stop() }
+        var options = InspectOptions()
+        options.clearEvents = true
+        func inspect(_ name: String) async throws -> (InspectReport, EvidenceDocuments.Health) {
+            let report = try await InspectSession(transport: try TermiosTransport(path: emulator.portPath), camera: { _ in nil },
+                                                  evidenceDirectory: directory.appendingPathComponent(name), options: options).run()
+            let health = try JSONDecoder().decode(EvidenceDocuments.Health.self, from: Data(
+                contentsOf: directory.appendingPathComponent(name).appendingPathComponent("telemetry-events.json")))
+            return (report, health)
+        }
+        let (first, firstHealth) = try await inspect("run1")
+        XCTAssertTrue(firstHealth.events.contains { $0.type == .overTemperature && $0.cabinet == 1 }, "\(firstHealth.events)")
+        let heat = try finding(first, .overTemperature, "cabinet=1")
+        XCTAssertEqual(heat.measurement("logged events"), 1)
+        XCTAssertEqual(heat.measurement("temperature"), 80)
+        XCTAssertTrue(first.notes.contains { $0.hasPrefix("no camera") })
+        XCTAssertTrue(first.captures.isEmpty)
+
+        // The log was cleared: the second run sees the alarm in telemetry only.
+        let (second, secondHealth) = try await inspect("run2")
+        XCTAssertFalse(secondHealth.events.contains { $0.type == .overTemperature }, "\(secondHealth.events)")
+        let still = try finding(second, .overTemperature, "cabinet=1")
+        XCTAssertNil(still.measurement("logged events"))
+        XCTAssertEqual(still.measurement("temperature"), 80)
+    }
+
     func testCameraCommandsAreRunWithTheirOutputPathAndADeadline() async throws {
         let directory = try temporaryDirectory(self, "camera-command")
         let picture = directory.appendingPathComponent("source.png")
