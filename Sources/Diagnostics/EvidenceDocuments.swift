@@ -77,15 +77,12 @@ public enum EvidenceDocuments {
         public var unreadableCabinets: [String: String]
     }
 
-    static let encoder: JSONEncoder = {
+    /// Writes `value` as JSON at `url` (via a temporary name and a rename: never half a file);
+    /// `pretty: false` for files that can hold one entry per LED.
+    static func write(_ value: some Encodable, to url: URL, pretty: Bool = true) throws(CaptureError) {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
-        return encoder
-    }()
-
-    /// Writes `value` as JSON at `url` (via a temporary name and a rename: never half a file).
-    static func write(_ value: some Encodable, to url: URL) throws(CaptureError) {
         do {
             try encoder.encode(value).write(to: url, options: .atomic)
         } catch {

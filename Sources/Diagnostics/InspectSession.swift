@@ -27,6 +27,8 @@ public struct InspectOptions: Sendable {
     /// Clear the controller's event log once it is saved as evidence, so the next inspection
     /// (after a repair) sees only new alarms. Off by default: the log is the customer's.
     public var clearEvents = false
+    /// How capture values map to light; nil: by file format (sRGB for JPEG, linear otherwise).
+    public var response: Response?
     public init() {}
 }
 
@@ -122,9 +124,9 @@ public final class InspectSession: @unchecked Sendable {
         log.append(clock.string(from: Date()) + " " + line)
     }
 
-    private func keep(_ value: some Encodable, as name: String, role: EvidenceReference.Role) throws -> EvidenceFile {
+    private func keep(_ value: some Encodable, as name: String, role: EvidenceReference.Role, pretty: Bool = true) throws -> EvidenceFile {
         let url = evidenceDirectory.appendingPathComponent(name)
-        try EvidenceDocuments.write(value, to: url)
+        try EvidenceDocuments.write(value, to: url, pretty: pretty)
         let file = EvidenceFile(path: url.path, role: role)
         evidence.append(file)
         return file
@@ -188,7 +190,7 @@ public final class InspectSession: @unchecked Sendable {
             progress(InspectProgress(stage: "reading LED status", done: done, total: total))
         }
         say("LED status read: \(status.faults.count) failed LED channels")
-        let statusFile = try keep(EvidenceDocuments.StatusReadback(status), as: "led-status.json", role: .statusReadback)
+        let statusFile = try keep(EvidenceDocuments.StatusReadback(status), as: "led-status.json", role: .statusReadback, pretty: false)
 
         // Test patterns: show, capture, analyse.
         var optical: [OpticalResult] = []
@@ -209,7 +211,7 @@ public final class InspectSession: @unchecked Sendable {
                 var row = InspectReport.Capture(pattern: pattern.rawValue, capture: file.path)
                 do {
                     let (image, format) = try ImageFiles.read(path: file.path)
-                    let response = Response.default(for: format)
+                    let response = options.response ?? Response.default(for: format)
                     if pattern == .white { reference = (image, response) }
                     let result = try FrameAnalyzer.analyze(
                         image, options: AnalysisOptions(grid: layout.ledGrid, pattern: pattern, module: layout.moduleGrid),

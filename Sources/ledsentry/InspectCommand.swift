@@ -96,6 +96,9 @@ struct CaptureOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Seconds to wait for the camera command.", valueName: "s")) var cameraTimeout: Int = 60
     @Option(help: ArgumentHelp("Milliseconds to wait after each pattern change before the capture.", valueName: "ms"))
     var settle: Int = 0
+    @Option(help: ArgumentHelp("How capture values map to light: linear or srgb (default: sRGB for JPEG, linear for PNG/PGM/PPM).",
+                               valueName: "linear|srgb"))
+    var response: String?
     @Option(help: ArgumentHelp("Simulated camera: picture size.", valueName: "WxH")) var cameraSize: String = "1280x720"
     @Option(help: "Simulated camera: seed of its pose, optics and noise.") var cameraSeed: UInt64 = 7
 
@@ -116,6 +119,9 @@ struct CaptureOptions: ParsableArguments {
         guard (1...3600).contains(cameraTimeout) else { throw ValidationError("--camera-timeout must be 1...3600 seconds") }
         guard (0...60_000).contains(settle) else { throw ValidationError("--settle must be 0...60000 milliseconds") }
         guard parseScreen(cameraSize) != nil else { throw ValidationError("--camera-size must look like 1280x720") }
+        if let response, Response(rawValue: response.lowercased()) == nil {
+            throw ValidationError("--response must be linear or srgb, not '\(response)'")
+        }
     }
 
     /// The capture source; the simulated camera needs the wall's geometry, known after IDENTIFY.
@@ -168,6 +174,7 @@ struct InspectRun {
             options.productSerial = productSerial
             options.settleTime = .milliseconds(source.settle)
             options.clearEvents = clearEvents
+            options.response = source.response.flatMap { Response(rawValue: $0.lowercased()) }
             let source = self.source
             let session = try InspectSession(transport: transport, camera: { source.source(wall: $0) }, evidenceDirectory: runDirectory,
                                              options: options, retries: retries) { printer.show($0) }

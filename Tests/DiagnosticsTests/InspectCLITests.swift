@@ -80,6 +80,9 @@ final class InspectCLITests: XCTestCase {
         let noOut = try CLIRun.run(["inspect", "--port", emulator.portPath, "--product", "W", "--camera", "gphoto2"])
         XCTAssertEqual(noOut.status, 2)
         XCTAssertTrue(noOut.stderr.contains("{out}"), noOut.stderr)
+        let badResponse = try CLIRun.run(["inspect", "--port", emulator.portPath, "--product", "W", "--response", "gamma"])
+        XCTAssertEqual(badResponse.status, 2)
+        XCTAssertTrue(badResponse.stderr.contains("--response must be linear or srgb, not 'gamma'"), badResponse.stderr)
 
         // A product the registry does not know: refused before the wall is touched.
         let unknown = try CLIRun.run(["inspect", "--port", emulator.portPath, "--product", "NOPE", "--db", db.path])
