@@ -213,18 +213,11 @@ public final class InspectSession: @unchecked Sendable {
                     let (image, format) = try ImageFiles.read(path: file.path)
                     let response = options.response ?? Response.default(for: format)
                     if pattern == .white { reference = (image, response) }
-                    let result = try FrameAnalyzer.analyze(
-                        image, options: AnalysisOptions(grid: layout.ledGrid, pattern: pattern, module: layout.moduleGrid),
-                        response: response, reference: pattern == .black ? reference : nil)
-                    let annotated = evidenceDirectory.appendingPathComponent("annotated-\(pattern.rawValue).png")
-                    try ImageFiles.write(Annotator.annotate(image, result: result, response: response), to: annotated.path)
-                    let annotatedFile = EvidenceFile(path: annotated.path, role: .annotatedImage)
-                    evidence.append(annotatedFile)
-                    row.annotated = annotated.path
+                    let result = try analyse(image, response: response, file: file, pattern: pattern, layout: layout,
+                                             reference: pattern == .black ? reference : nil)
+                    optical.append(result)
+                    row.annotated = result.evidence.first { $0.role == .annotatedImage }.map { evidenceDirectory.appendingPathComponent($0.name).path }
                     row.defects = result.defects.defects.count
-                    optical.append(OpticalResult(pattern: pattern, defects: result.defects, relativeLevels: result.relativeLevels,
-                                                 evidence: [EvidenceFile(path: file.path, role: .capture).reference, annotatedFile.reference]))
-                    say("\(pattern.rawValue): \(result.defects.defects.count) defective LEDs seen in \(file.lastPathComponent)")
                 } catch {
                     row.error = "\(error)"
                     notes.append("the \(pattern.rawValue) capture \(file.path) could not be analysed: \(error)")
@@ -265,6 +258,21 @@ public final class InspectSession: @unchecked Sendable {
                              findings: FindingList(productSerial: options.productSerial,
                                                    screen: .init(width: layout.width, height: layout.height), findings: findings),
                              evidence: evidence, captures: captureRows, notes: notes, evidenceDirectory: evidenceDirectory.path)
+    }
+
+    /// Analyses one capture and keeps its annotated picture as evidence.
+    private func analyse(_ image: Image, response: Response, file: URL, pattern: FrameAnalysis.TestPattern, layout: WallLayout,
+                         reference: (image: Image, response: Response)?) throws -> OpticalResult {
+        let result = try FrameAnalyzer.analyze(
+            image, options: AnalysisOptions(grid: layout.ledGrid, pattern: pattern, module: layout.moduleGrid),
+            response: response, reference: reference)
+        let annotated = evidenceDirectory.appendingPathComponent("annotated-\(pattern.rawValue).png")
+        try ImageFiles.write(Annotator.annotate(image, result: result, response: response), to: annotated.path)
+        let annotatedFile = EvidenceFile(path: annotated.path, role: .annotatedImage)
+        evidence.append(annotatedFile)
+        say("\(pattern.rawValue): \(result.defects.defects.count) defective LEDs seen in \(file.lastPathComponent)")
+        return OpticalResult(pattern: pattern, defects: result.defects, relativeLevels: result.relativeLevels,
+                             evidence: [EvidenceFile(path: file.path, role: .capture).reference, annotatedFile.reference])
     }
 
     /// The answer, or the device's refusal in words (a status such as HARDWARE_FAULT for an
