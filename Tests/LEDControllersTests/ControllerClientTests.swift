@@ -148,6 +148,14 @@ final class ControllerClientTests: XCTestCase {
         XCTAssertTrue(asked.contains { $0 <= 253 }, "chunks shrank below the lossy size: \(asked)")
     }
 
+    func testAWallIsReadFromADeviceWithoutHello() async throws {
+        let device = FakeController()
+        device.ledStatus[1][0] = 0b10_00_00 // cabinet 1, LED 0: blue SHORT
+        let client = ControllerClient(transport: HelloLessLink(device: device), attemptTimeout: quick)
+        let map = try await client.readWallStatus()
+        XCTAssertEqual(map.faults.map(\.condition), [.short])
+    }
+
     func testWrongDataWithAGoodCRCIsRejectedNotUsed() async {
         let client = ControllerClient(transport: LyingLink(), attemptTimeout: quick)
         do {

@@ -152,7 +152,13 @@ public actor ControllerClient {
         identity: Identity? = nil, progress: (@Sendable (Int, Int) -> Void)? = nil
     ) async throws(ControllerError) -> LEDStatusMap {
         // The chunk size depends on the device's max_payload: greet it first if nobody has.
-        if !hasGreeted { try await hello() }
+        if !hasGreeted {
+            do {
+                try await hello()
+            } catch where error.status == .unknownCommand {
+                hasGreeted = true // a device without HELLO: keep the protocol's 1024-byte limit
+            }
+        }
         let geometry: WallGeometry
         if let identity { geometry = identity.geometry } else { geometry = try await identify().geometry }
         let perCabinet = geometry.ledsPerCabinet
