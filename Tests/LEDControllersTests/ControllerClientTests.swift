@@ -156,6 +156,20 @@ final class ControllerClientTests: XCTestCase {
         XCTAssertEqual(map.faults.map(\.condition), [.short])
     }
 
+    func testAnImpossibleWallGeometryIsABadResponseNotACrash() async {
+        let device = FakeController()
+        device.identity.geometry = WallGeometry(cabinetColumns: 0xFFFF, cabinetRows: 0xFFFF, modulesX: 255, modulesY: 255,
+                                                moduleWidth: 0xFFFF, moduleHeight: 0xFFFF)
+        let client = ControllerClient(transport: FakeLink(device: device), attemptTimeout: quick)
+        do {
+            _ = try await client.readWallStatus()
+            XCTFail("read a wall of 2^32 LEDs per cabinet")
+        } catch {
+            guard case .badResponse(_, _, let problem, _) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue(problem.contains("u32"), problem)
+        }
+    }
+
     func testWrongDataWithAGoodCRCIsRejectedNotUsed() async {
         let client = ControllerClient(transport: LyingLink(), attemptTimeout: quick)
         do {

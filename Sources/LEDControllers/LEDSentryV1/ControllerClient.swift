@@ -162,6 +162,13 @@ public actor ControllerClient {
         let geometry: WallGeometry
         if let identity { geometry = identity.geometry } else { geometry = try await identify().geometry }
         let perCabinet = geometry.ledsPerCabinet
+        // A cabinet's status length travels as a u32: a geometry beyond that is not a wall
+        // this protocol can describe (and would overflow the sums below).
+        guard perCabinet <= Int(UInt32.max) else {
+            throw .badResponse(port: portName, request: "IDENTIFY", problem:
+                "a cabinet of \(geometry.cabinetWidth) x \(geometry.cabinetHeight) LEDs exceeds the protocol's u32 status length",
+                received: geometry.serialized)
+        }
         let wallTotal = perCabinet * geometry.cabinetCount
         var cabinets: [[UInt8]?] = []
         var unreadable: [Int: String] = [:]
