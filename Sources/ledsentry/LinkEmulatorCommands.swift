@@ -117,8 +117,8 @@ struct LinkDemo: AsyncParsableCommand {
         abstract: "Show the whole link at work: start the emulator with a preset of faults and diagnose it.",
         discussion: """
             Starts Firmware/build/ledsentry-emu with the faults below, then shows the controller's
-            identity, its parameters, the module test results and every failed LED read back, each at
-            its place; stops the emulator and exits 0. Nothing to start by hand.
+            identity, its parameters, the module test results, every failed LED read back, each at its
+            place, and the event log; stops the emulator and exits 0. Nothing to start by hand.
 
             Preset faults:
             \(demoFaults.split(separator: "\n").filter { !$0.hasPrefix("#") }.map { "  " + $0 }.joined(separator: "\n"))
@@ -132,6 +132,7 @@ struct LinkDemo: AsyncParsableCommand {
         var parameters: [ParameterRow]
         var moduleTest: ModuleTestSummary
         var pixels: PixelReport
+        var events: [LinkEvents.Row]
     }
 
     func run() async throws {
@@ -157,9 +158,10 @@ struct LinkDemo: AsyncParsableCommand {
                 progress?.update(done, total)
             })
 
+            let events = try await client.events()
             if json {
                 return try printLinkJSON(Output(faultsInjected: injected, controller: controller, parameters: parameters,
-                                            moduleTest: modules, pixels: pixels))
+                                                moduleTest: modules, pixels: pixels, events: events.map(LinkEvents.Row.init)))
             }
             section("Emulator on \(emulator.portPath), faults injected")
             injected.forEach { print("  \($0)") }
@@ -171,6 +173,8 @@ struct LinkDemo: AsyncParsableCommand {
             modules.printTable()
             section("Failed LEDs read back")
             pixels.printTable(grouped: true)
+            section("Event log")
+            EventTable.print(events)
             print("\nDone: the emulator is stopped. Run it yourself with `ledsentry emulate`.")
         }
     }

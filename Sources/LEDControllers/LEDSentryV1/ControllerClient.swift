@@ -152,10 +152,23 @@ public actor ControllerClient {
         identity: Identity? = nil, progress: (@Sendable (Int, Int) -> Void)? = nil
     ) async throws(ControllerError) -> LEDStatusMap {
         // The chunk size depends on the device's max_payload: greet it first if nobody has.
-        if !hasGreeted { try await hello() }
+        if !hasGreeted {
+            do {
+                try await hello()
+            } catch where error.status == .unknownCommand {
+                hasGreeted = true // a device without HELLO: keep the protocol's 1024-byte limit
+            }
+        }
         let geometry: WallGeometry
         if let identity { geometry = identity.geometry } else { geometry = try await identify().geometry }
         let perCabinet = geometry.ledsPerCabinet
+        // A cabinet's status length travels as a u32: a geometry beyond that is not a wall
+        // this protocol can describe (and would overflow the sums below).
+        guard perCabinet <= Int(UInt32.max) else {
+            throw .badResponse(port: portName, request: "IDENTIFY", problem:
+                "a cabinet of \(geometry.cabinetWidth) x \(geometry.cabinetHeight) LEDs exceeds the protocol's u32 status length",
+                received: geometry.serialized)
+        }
         let wallTotal = perCabinet * geometry.cabinetCount
         var cabinets: [[UInt8]?] = []
         var unreadable: [Int: String] = [:]
