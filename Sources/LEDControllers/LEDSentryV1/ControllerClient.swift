@@ -83,8 +83,10 @@ public actor ControllerClient {
     }
 
     public func showPattern(_ pattern: TestPattern, argument: UInt16 = 0) async throws(ControllerError) -> PatternSelection {
+        // The device answers with the argument in force (section 4.5): grid and checkerboard
+        // turn 0 into their defaults 8 and 1, so only those two may differ from the request.
         try await checked(send(ShowPatternRequest(pattern: pattern, argument: argument)), "pattern") {
-            $0.pattern == pattern && $0.argument == argument
+            $0.pattern == pattern && ($0.argument == argument || (argument == 0 && pattern.hasDefaultArgument))
         }
     }
 
