@@ -296,7 +296,7 @@ enum Registrar {
             let along = horizontal ? grid.cols : grid.rows, across = horizontal ? grid.rows : grid.cols
             guard along >= 8 else { continue }
             let perUnit = 8, count = along * perUnit
-            let lines = min(8, max(4, across / 3))
+            let lines = min(5, max(3, across / 3))
             let frequencies = Array(Swift.stride(from: 0.3, through: 3.0, by: 0.02))
             var power = [Double](repeating: 0, count: frequencies.count)
             var profile = [Double](repeating: 0, count: count)
