@@ -174,6 +174,12 @@ let robustnessScenarios: [Scenario] = [
              }),
     Scenario(seed: 309, cols: 160, rows: 90, width: 1920, height: 1080, channels: 1, bitDepth: 8, pattern: .black,
              label: "camera moved 0.6 px before black", referenceShift: 0.6),
+    Scenario(seed: 311, cols: 192, rows: 108, width: 1920, height: 1080, channels: 1, bitDepth: 8, pattern: .white,
+             label: "square emitters, hard edges", adjustCamera: { $0.squareEmitter = 0.6; $0.blurPixels = 0.5 }),
+    Scenario(seed: 312, cols: 320, rows: 180, width: 1920, height: 1080, channels: 3, bitDepth: 8, pattern: .green,
+             label: "square emitters at 3.4 px", adjustCamera: { $0.squareEmitter = 0.5; $0.fill = 0.6 }),
+    Scenario(seed: 313, cols: 128, rows: 64, width: 2560, height: 1440, channels: 1, bitDepth: 8, pattern: .black,
+             label: "square emitters, black", adjustCamera: { $0.squareEmitter = 0.7 }),
     Scenario(seed: 310, cols: 96, rows: 48, width: 1920, height: 1080, channels: 3, bitDepth: 8, pattern: .red,
              label: "big LEDs, 40% fill", adjustCamera: { $0.fill = 0.4; $0.spotSigma = 0.3 }),
 ]
