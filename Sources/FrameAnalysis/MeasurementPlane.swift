@@ -182,4 +182,9 @@ struct MeasurementPlane {
     func measure(_ registration: Registration) -> [Float] {
         withView({ LEDSampler.measure($0, registration) }, { LEDSampler.measure($0, registration) })
     }
+
+    /// The camera shift since the registration, measured on the LEDs at `indices`.
+    func shift(_ registration: Registration, at indices: [Int]) -> (dx: Double, dy: Double) {
+        withView({ LEDSampler.shift($0, registration, at: indices) }, { LEDSampler.shift($0, registration, at: indices) })
+    }
 }

@@ -135,6 +135,15 @@ public struct Registration: Sendable {
         return (p.x + p.y) / 2
     }
 
+    /// The same geometry moved by a fraction of an LED (a camera nudged between shots).
+    func offset(dx: Double, dy: Double) -> Registration {
+        var moved = Registration(grid: grid, gridToCamera: gridToCamera * Homography([1, 0, dx, 0, 1, dy, 0, 0, 1]),
+                                 lens: lens, blockSize: blockSize, fieldCols: fieldCols, fieldRows: fieldRows,
+                                 fieldX: fieldX, fieldY: fieldY)
+        moved.warnings = warnings
+        return moved
+    }
+
     func shifted(dx: Int, dy: Int) -> Registration {
         Registration(grid: grid, gridToCamera: gridToCamera * Homography([1, 0, Double(dx), 0, 1, Double(dy), 0, 0, 1]),
                      lens: lens)
