@@ -167,9 +167,15 @@ enum Registrar {
         }
         let start = Registration(grid: grid, gridToCamera: initial,
                                  lens: RadialLens(k: 0, width: plane.width, height: plane.height))
-        let pitch = start.pixelsPerLED
+        let centre = Point(Double(grid.cols) / 2, Double(grid.rows) / 2)
+        let pitches = start.gridToCamera.pitch(at: centre)
+        let pitch = min(pitches.x, pitches.y)
         guard pitch >= 2 else {
-            throw .gridMismatch(String(format: "a %@ grid would give %.1f camera pixels per LED; at least 2.5 are needed", grid.description, pitch))
+            throw .gridMismatch(String(format: "a %@ grid would give %.1f camera pixels per LED; at least 2 are needed (3 or more recommended)", grid.description, pitch))
+        }
+        // LEDs sit on a square lattice; tilt alone never stretches it this far.
+        guard max(pitches.x, pitches.y) / pitch < 1.8 else {
+            throw .gridMismatch(String(format: "a %@ grid would make each LED cell %.1f times wider than tall (or taller than wide) in the capture", grid.description, max(pitches.x, pitches.y) / pitch))
         }
         try checkPitch(plane, start)
         var registration = lockLattice(plane, start)
