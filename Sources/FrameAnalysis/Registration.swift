@@ -157,7 +157,6 @@ public struct Registration: Sendable {
 /// outward block by block, a local correction field, and an integer-shift check against dead
 /// edge lines.
 enum Registrar {
-    nonisolated(unsafe) static var debugHook: ((Registration, String) -> Void)? = nil
     static func register<P: LinearPlane>(_ plane: P, grid: LEDGrid) throws(AnalysisError) -> Registration {
         let quad = try findOutline(plane)
         let box = [Point(-0.5, -0.5), Point(Double(grid.cols) - 0.5, -0.5),
@@ -453,7 +452,6 @@ enum Registrar {
                     registration = Registration(grid: grid, gridToCamera: base * correction, lens: lens)
                 }
             }
-            if debugHook != nil { debugHook!(registration, "radius \(radius) block \(best.cx),\(best.cy) du \(best.du) dv \(best.dv) k \(lens.k)") }
             if covered { break }
             radius = radius * 3 / 2
         }
