@@ -51,37 +51,59 @@ public enum FrameAnalyzer {
     /// response) is required for the black pattern and, when given, supplies the geometry.
     public static func analyze(_ capture: Image, options: AnalysisOptions, response: Response,
                                reference: (image: Image, response: Response)? = nil) throws(AnalysisError) -> AnalysisResult {
-        let grid = options.grid, pattern = options.pattern
+        var prepared: WhiteReference? = nil
         if let reference {
             guard reference.image.width == capture.width, reference.image.height == capture.height else {
                 throw .referenceMismatch("reference is \(reference.image.width)x\(reference.image.height), capture is \(capture.width)x\(capture.height)")
             }
+            prepared = try WhiteReference(image: reference.image, response: reference.response, grid: options.grid)
         }
-        var registration: Registration
+        return try analyze(capture, options: options, response: response, reference: prepared)
+    }
+
+    /// Analyses `capture` with a prepared reference: a fixed rig registers its white reference
+    /// once and every further capture only costs the measurement.
+    public static func analyze(_ capture: Image, options: AnalysisOptions, response: Response,
+                               reference: WhiteReference?) throws(AnalysisError) -> AnalysisResult {
+        let grid = options.grid, pattern = options.pattern
+        if let reference {
+            guard reference.width == capture.width, reference.height == capture.height else {
+                throw .referenceMismatch("reference is \(reference.width)x\(reference.height), capture is \(capture.width)x\(capture.height)")
+            }
+            guard reference.registration.grid == grid else {
+                throw .referenceMismatch("reference was registered for grid \(reference.registration.grid), not \(grid)")
+            }
+        }
+        let registration: Registration
         var relative: [Float]
         var expected: [Float]
         let plane = MeasurementPlane(image: capture, pattern: pattern, response: response)
         if pattern == .black {
             guard let reference else { throw .referenceRequired }
-            let white = MeasurementPlane(image: reference.image, pattern: .white, response: reference.response)
-            registration = try white.register(grid: grid)
-            let whiteLevels = white.measure(registration)
-            let whiteExpected = LEDSampler.expectedLevels(whiteLevels, grid: grid)
+            // Stuck candidates first; if the camera moved a little since the reference, they
+            // show by how much, and every LED is then measured at the moved positions.
+            var moved = reference.registration
+            for _ in 0..<2 {
+                let levels = plane.measure(moved)
+                let floor = LEDSampler.expectedLevels(levels, grid: grid, healthyOnly: false)
+                let candidates = (0..<grid.count).filter {
+                    (levels[$0] - floor[$0]) / max(reference.whiteExpected[$0] - floor[$0], 1e-6) > 0.15
+                }
+                let shift = plane.shift(moved, at: candidates)
+                if abs(shift.dx) < 0.07 && abs(shift.dy) < 0.07 { break }
+                moved = moved.offset(dx: shift.dx, dy: shift.dy)
+            }
+            registration = moved
             let blackLevels = plane.measure(registration)
             // Most LEDs are off: the block median is the local black level (ambient, flare).
             let blackFloor = LEDSampler.expectedLevels(blackLevels, grid: grid, healthyOnly: false)
             relative = (0..<grid.count).map { i in
-                let span = max(whiteExpected[i] - blackFloor[i], 1e-6)
+                let span = max(reference.whiteExpected[i] - blackFloor[i], 1e-6)
                 return (blackLevels[i] - blackFloor[i]) / span
             }
-            expected = whiteExpected
+            expected = reference.whiteExpected
         } else {
-            if let reference {
-                let white = MeasurementPlane(image: reference.image, pattern: .white, response: reference.response)
-                registration = try white.register(grid: grid)
-            } else {
-                registration = try plane.register(grid: grid)
-            }
+            if let reference { registration = reference.registration } else { registration = try plane.register(grid: grid) }
             let levels = plane.measureLit(registration)
             expected = LEDSampler.expectedLevels(levels, grid: grid)
             relative = (0..<grid.count).map { expected[$0] > 0 ? levels[$0] / expected[$0] : 0 }
@@ -109,5 +131,22 @@ public enum FrameAnalyzer {
                               relativeLevels: relative, groups: groups,
                               uniformity: pattern == .black ? nil : Uniformity(relative: relative, expected: expected, healthy: healthy),
                               faultClass: PixelFaultClass(map, groups: groups))
+    }
+}
+
+/// A capture of the scene showing white, registered once: the geometry for every capture taken
+/// from the same camera position, and each LED's white level for the black pattern.
+public struct WhiteReference: Sendable {
+    public let registration: Registration
+    public let width: Int
+    public let height: Int
+    let whiteExpected: [Float]
+
+    public init(image: Image, response: Response, grid: LEDGrid) throws(AnalysisError) {
+        let white = MeasurementPlane(image: image, pattern: .white, response: response)
+        registration = try white.register(grid: grid)
+        whiteExpected = LEDSampler.expectedLevels(white.measure(registration), grid: grid)
+        width = image.width
+        height = image.height
     }
 }
