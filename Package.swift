@@ -87,7 +87,7 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ]),
-        // Frame analysis tests.
+        // Frame analysis: seeded simulated captures against ground truth, real image files, the built CLI.
         .testTarget(name: "FrameAnalysisTests", dependencies: ["FrameAnalysis", "CLibPNG"]),
         // Diagnostics tests: findings from readbacks and captures, the inspect session against the
         // live emulator with the simulated camera, and the built `ledsentry inspect` / `demo`.

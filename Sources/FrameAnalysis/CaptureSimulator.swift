@@ -204,6 +204,9 @@ public struct CameraSetup: Sendable {
     public var blurPixels = 0.7
     /// Gaussian LED emitter size in LED pitches.
     public var spotSigma = 0.22
+    /// Square emitters of this side (in LED pitches) with hard edges, blurred by the lens,
+    /// instead of Gaussian spots (nil).
+    public var squareEmitter: Double? = nil
     /// Brightness fall-off at the frame corner (0.3 = 30% darker).
     public var vignetting = 0.2
     /// Noise: read noise and shot-noise factor, as fractions of full scale.
@@ -273,6 +276,8 @@ public struct CaptureSimulator: Sendable {
     let planeWidth: Double
     let planeHeight: Double
     let sigma: Double
+    /// Lens blur in LED pitches.
+    let blurSigma: Double
 
     public init(display: SimulatedDisplay, camera: CameraSetup) {
         self.display = display
@@ -309,6 +314,22 @@ public struct CaptureSimulator: Sendable {
         let pitchPixels = (pitch.x + pitch.y) / 2
         sigma = (camera.spotSigma * camera.spotSigma
                  + (camera.blurPixels / pitchPixels) * (camera.blurPixels / pitchPixels)).squareRoot()
+        blurSigma = max(0.03, camera.blurPixels / pitchPixels)
+    }
+
+    /// Light of one LED at offset (du, dv) pitches from its centre, 1 at the centre.
+    @inline(__always)
+    func spot(_ du: Double, _ dv: Double, twoSigma2: Double, reach2: Double) -> Double {
+        guard let side = camera.squareEmitter else {
+            let d2 = du * du + dv * dv
+            return d2 > reach2 ? 0 : exp(-d2 / twoSigma2)
+        }
+        let half = side / 2, scale = 1 / (2.0.squareRoot() * blurSigma)
+        func edge(_ d: Double) -> Double { 0.5 * (erf((d + half) * scale) - erf((d - half) * scale)) }
+        let limit = half + 3 * blurSigma
+        guard abs(du) < limit, abs(dv) < limit else { return 0 }
+        let peak = edge(0)
+        return edge(du) * edge(dv) / (peak * peak)
     }
 
     /// Plane position of LED (x, y)'s centre, seams included.
@@ -397,10 +418,8 @@ public struct CaptureSimulator: Sendable {
                                 let e = emissions[j * display.cols + i]
                                 if e == .zero { continue }
                                 let c = planePosition(i, j)
-                                let du = q.x - c.x, dv = q.y - c.y
-                                let d2 = du * du + dv * dv
-                                if d2 > reach2 { continue }
-                                value += e * Float(exp(-d2 / twoSigma2))
+                                let light = spot(q.x - c.x, q.y - c.y, twoSigma2: twoSigma2, reach2: reach2)
+                                if light > 0 { value += e * Float(light) }
                             }
                         }
                         }

@@ -16,6 +16,30 @@ enum LEDSampler {
         return levels
     }
 
+    /// The camera shift (in LEDs) between the registration and this capture, measured on the
+    /// LEDs at `indices` (the stuck candidates of a black capture): for each, the offset within
+    /// half an LED where its light peaks; the median over all of them. Off LEDs carry no light
+    /// to register on, so only the lit few can tell.
+    static func shift<P: LinearPlane>(_ plane: P, _ registration: Registration, at indices: [Int]) -> (dx: Double, dy: Double) {
+        guard !indices.isEmpty else { return (0, 0) }
+        let window = SampleWindow(pixelsPerLED: registration.pixelsPerLED)
+        let steps = (-4...4).map { Double($0) * 0.125 }
+        var dxs: [Double] = [], dys: [Double] = []
+        for index in indices.prefix(200) {
+            let x = Double(index % registration.grid.cols), y = Double(index / registration.grid.cols)
+            var best = (level: -Float.infinity, dx: 0.0, dy: 0.0)
+            for dy in steps {
+                for dx in steps {
+                    let level = window.mean(plane, registration.cameraPosition(x + dx, y + dy))
+                    if level > best.level { best = (level, dx, dy) }
+                }
+            }
+            dxs.append(best.dx)
+            dys.append(best.dy)
+        }
+        return (median(dxs), median(dys))
+    }
+
     /// Removes neighbours' blur spill from lit-pattern levels. At 3-4 camera pixels per LED a
     /// dead LED between lit ones still reads 30-60% of a healthy one. The spill is measured on
     /// the capture itself: the ratio of the light half-way between two lit neighbours to the
@@ -95,13 +119,17 @@ enum LEDSampler {
                 values.sort()
                 if healthyOnly {
                     let p90 = values[min(values.count - 1, values.count * 9 / 10)]
-                    let healthy = values.filter { $0 > 0.5 * p90 }
-                    if p90 > 0, healthy.count >= max(3, values.count / 4) {
-                        field[by * cols + bx] = median(healthy)
+                    // Sorted already: the healthy LEDs are a suffix.
+                    let first = values.firstIndex { $0 > 0.5 * p90 } ?? values.count
+                    let healthyCount = values.count - first
+                    if p90 > 0, healthyCount >= max(3, values.count / 4) {
+                        let mid = first + healthyCount / 2
+                        field[by * cols + bx] = healthyCount % 2 == 1 ? values[mid] : (values[mid - 1] + values[mid]) / 2
                         valid[by * cols + bx] = true
                     }
                 } else {
-                    field[by * cols + bx] = median(values)
+                    let mid = values.count / 2
+                    field[by * cols + bx] = values.count % 2 == 1 ? values[mid] : (values[mid - 1] + values[mid]) / 2
                     valid[by * cols + bx] = true
                 }
             }
@@ -146,23 +174,26 @@ struct SampleWindow {
         let cx = Int(p.x.rounded()), cy = Int(p.y.rounded())
         guard cx - radius >= 0, cy - radius >= 0, cx + radius < plane.width, cy + radius < plane.height else { return 0 }
         let inverse = 1 / (2 * sigma * sigma)
-        var wx = [Float](repeating: 0, count: 2 * radius + 1), wy = wx
-        for k in 0...(2 * radius) {
-            let dx = Double(cx - radius + k) - p.x, dy = Double(cy - radius + k) - p.y
-            wx[k] = Float(exp(-dx * dx * inverse))
-            wy[k] = Float(exp(-dy * dy * inverse))
-        }
-        var sum: Float = 0, weight: Float = 0
-        for j in 0...(2 * radius) {
-            var rowSum: Float = 0, rowWeight: Float = 0
-            let y = cy - radius + j
-            for k in 0...(2 * radius) {
-                rowSum += wx[k] * plane.value(cx &- radius &+ k, y)
-                rowWeight += wx[k]
+        let span = 2 * radius + 1
+        // Weights on the stack: this runs once per LED, a heap array each time would dominate.
+        return withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * span) { weights in
+            for k in 0..<span {
+                let dx = Double(cx - radius + k) - p.x, dy = Double(cy - radius + k) - p.y
+                weights[k] = Float(exp(-dx * dx * inverse))
+                weights[span + k] = Float(exp(-dy * dy * inverse))
             }
-            sum += wy[j] * rowSum
-            weight += wy[j] * rowWeight
+            var sum: Float = 0, weight: Float = 0
+            for j in 0..<span {
+                var rowSum: Float = 0, rowWeight: Float = 0
+                let y = cy &- radius &+ j
+                for k in 0..<span {
+                    rowSum += weights[k] * plane.value(cx &- radius &+ k, y)
+                    rowWeight += weights[k]
+                }
+                sum += weights[span + j] * rowSum
+                weight += weights[span + j] * rowWeight
+            }
+            return sum / weight
         }
-        return sum / weight
     }
 }

@@ -148,6 +148,28 @@ final class ControllerClientTests: XCTestCase {
         XCTAssertTrue(asked.contains { $0 <= 253 }, "chunks shrank below the lossy size: \(asked)")
     }
 
+    func testAWallIsReadFromADeviceWithoutHello() async throws {
+        let device = FakeController()
+        device.ledStatus[1][0] = 0b10_00_00 // cabinet 1, LED 0: blue SHORT
+        let client = ControllerClient(transport: HelloLessLink(device: device), attemptTimeout: quick)
+        let map = try await client.readWallStatus()
+        XCTAssertEqual(map.faults.map(\.condition), [.short])
+    }
+
+    func testAnImpossibleWallGeometryIsABadResponseNotACrash() async {
+        let device = FakeController()
+        device.identity.geometry = WallGeometry(cabinetColumns: 0xFFFF, cabinetRows: 0xFFFF, modulesX: 255, modulesY: 255,
+                                                moduleWidth: 0xFFFF, moduleHeight: 0xFFFF)
+        let client = ControllerClient(transport: FakeLink(device: device), attemptTimeout: quick)
+        do {
+            _ = try await client.readWallStatus()
+            XCTFail("read a wall of 2^32 LEDs per cabinet")
+        } catch {
+            guard case .badResponse(_, _, let problem, _) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue(problem.contains("u32"), problem)
+        }
+    }
+
     func testWrongDataWithAGoodCRCIsRejectedNotUsed() async {
         let client = ControllerClient(transport: LyingLink(), attemptTimeout: quick)
         do {

@@ -57,6 +57,11 @@ final class EmulatorIntegrationTests: XCTestCase {
 
         let shown = try await client.showPattern(.checkerboard, argument: 4)
         XCTAssertEqual(shown, PatternSelection(pattern: .checkerboard, argument: 4))
+        // Argument 0 asks for the default; the device answers with the value in force.
+        let defaultGrid = try await client.showPattern(.grid)
+        XCTAssertEqual(defaultGrid, PatternSelection(pattern: .grid, argument: 8))
+        let defaultCheckerboard = try await client.showPattern(.checkerboard)
+        XCTAssertEqual(defaultCheckerboard, PatternSelection(pattern: .checkerboard, argument: 1))
         do {
             _ = try await client.showPattern(TestPattern(rawValue: 77))
             XCTFail("pattern 77 accepted")

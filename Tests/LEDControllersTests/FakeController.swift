@@ -196,3 +196,12 @@ final class LyingLink: FakeLink, @unchecked Sendable {
 final class SilentLink: FakeLink, @unchecked Sendable {
     override func deliver(_ response: Frame, index: Int) -> [UInt8] { [] }
 }
+
+/// A controller that predates HELLO: answers it UNKNOWN_COMMAND, everything else normally.
+final class HelloLessLink: FakeLink, @unchecked Sendable {
+    override func deliver(_ response: Frame, index: Int) -> [UInt8] {
+        guard response.command == Command.hello.rawValue else { return response.serialized }
+        return Frame(flags: .response, requestID: response.requestID, command: response.command,
+                     status: Status.unknownCommand.rawValue).serialized
+    }
+}

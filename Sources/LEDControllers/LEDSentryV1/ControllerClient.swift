@@ -83,8 +83,10 @@ public actor ControllerClient {
     }
 
     public func showPattern(_ pattern: TestPattern, argument: UInt16 = 0) async throws(ControllerError) -> PatternSelection {
+        // The device answers with the argument in force (section 4.5): grid and checkerboard
+        // turn 0 into their defaults 8 and 1, so only those two may differ from the request.
         try await checked(send(ShowPatternRequest(pattern: pattern, argument: argument)), "pattern") {
-            $0.pattern == pattern && $0.argument == argument
+            $0.pattern == pattern && ($0.argument == argument || (argument == 0 && pattern.hasDefaultArgument))
         }
     }
 
@@ -152,10 +154,23 @@ public actor ControllerClient {
         identity: Identity? = nil, progress: (@Sendable (Int, Int) -> Void)? = nil
     ) async throws(ControllerError) -> LEDStatusMap {
         // The chunk size depends on the device's max_payload: greet it first if nobody has.
-        if !hasGreeted { try await hello() }
+        if !hasGreeted {
+            do {
+                try await hello()
+            } catch where error.status == .unknownCommand {
+                hasGreeted = true // a device without HELLO: keep the protocol's 1024-byte limit
+            }
+        }
         let geometry: WallGeometry
         if let identity { geometry = identity.geometry } else { geometry = try await identify().geometry }
         let perCabinet = geometry.ledsPerCabinet
+        // A cabinet's status length travels as a u32: a geometry beyond that is not a wall
+        // this protocol can describe (and would overflow the sums below).
+        guard perCabinet <= Int(UInt32.max) else {
+            throw .badResponse(port: portName, request: "IDENTIFY", problem:
+                "a cabinet of \(geometry.cabinetWidth) x \(geometry.cabinetHeight) LEDs exceeds the protocol's u32 status length",
+                received: geometry.serialized)
+        }
         let wallTotal = perCabinet * geometry.cabinetCount
         var cabinets: [[UInt8]?] = []
         var unreadable: [Int: String] = [:]

@@ -426,6 +426,9 @@ public struct TestPattern: RawRepresentable, Hashable, Sendable, CustomStringCon
         self = row.pattern
     }
 
+    /// Whether argument 0 asks for a default that the device answers with (grid 8, checkerboard 1).
+    public var hasDefaultArgument: Bool { self == .grid || self == .checkerboard }
+
     public var name: String { Self.known.first { $0.pattern == self }?.name ?? "pattern_\(rawValue)" }
     public var description: String { name }
 }
