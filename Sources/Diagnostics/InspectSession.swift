@@ -254,9 +254,12 @@ public final class InspectSession: @unchecked Sendable {
         }
         say("\(findings.count) findings")
         evidence.append(EvidenceFile(path: logURL.path, role: .log))
-        return InspectReport(port: port, identity: identity,
-                             findings: FindingList(productSerial: options.productSerial,
-                                                   screen: .init(width: layout.width, height: layout.height), findings: findings),
+        let list = FindingList(productSerial: options.productSerial, screen: .init(width: layout.width, height: layout.height),
+                               findings: findings)
+        // The findings file `ledsentry cases ingest --findings` reads (a run can be ingested again,
+        // or elsewhere); not evidence itself: the intake keeps its own fault list.
+        try EvidenceDocuments.write(list, to: evidenceDirectory.appendingPathComponent("findings.json"))
+        return InspectReport(port: port, identity: identity, findings: list,
                              evidence: evidence, captures: captureRows, notes: notes, evidenceDirectory: evidenceDirectory.path)
     }
 

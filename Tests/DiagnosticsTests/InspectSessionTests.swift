@@ -88,6 +88,10 @@ final class InspectSessionTests: XCTestCase {
             XCTAssertTrue(names.contains(name), name)
         }
         for file in report.evidence { XCTAssertTrue(FileManager.default.fileExists(atPath: file.path), file.path) }
+        // The findings file `cases ingest --findings` reads holds the same findings.
+        let saved = try FindingList.decode(Data(contentsOf: evidence.appendingPathComponent("findings.json")))
+        XCTAssertEqual(summary(saved.findings), expected)
+        XCTAssertEqual(saved.screen, report.findings.screen)
         let recording = try String(contentsOfFile: evidence.appendingPathComponent("link-session.rec").path, encoding: .utf8)
         XCTAssertGreaterThan(recording.split(separator: "\n").count, 50)
         XCTAssertTrue(stages.stages.contains { $0.hasPrefix("pattern black") }, "\(stages.stages)")
