@@ -79,6 +79,9 @@ public enum InspectError: Error, CustomStringConvertible {
 ///
 /// The link session is recorded (RecordingTransport) into the evidence directory, beside
 /// the JSON dumps, the captures, the annotated pictures and the session's log.
+///
+/// `@unchecked Sendable`: the mutable state (log, evidence list, notes) is touched only by
+/// `run()`, which is meant to be called once, from one task.
 public final class InspectSession: @unchecked Sendable {
     public let client: ControllerClient
     public let port: String
@@ -172,11 +175,17 @@ public final class InspectSession: @unchecked Sendable {
             let (report, refusal) = try await answered { try await self.client.moduleTest(cabinet: UInt16(cabinet)) }
             if let report { reports.append(report) }
             unreadable[cabinet] = refusal
-            if unreadable[cabinet] == nil, let t = try? await client.telemetry(cabinet: UInt16(cabinet)) { telemetry.append(t) }
+            if unreadable[cabinet] == nil {
+                let (reading, refusal) = try await answered { try await self.client.telemetry(cabinet: UInt16(cabinet)) }
+                if let reading { telemetry.append(reading) }
+                if let refusal { notes.append("cabinet \(cabinet) gave no telemetry: \(refusal)") }
+            }
         }
         let moduleFile = try keep(EvidenceDocuments.ModuleTests(reports, unreadable: unreadable), as: "module-test.json", role: .moduleTest)
         step("reading the event log")
-        let events = try await client.events()
+        let (logged, eventRefusal) = try await answered { try await self.client.events() }
+        let events = logged ?? []
+        if let eventRefusal { notes.append("the controller's event log could not be read: \(eventRefusal)") }
         let healthFile = try keep(EvidenceDocuments.Health(telemetry: telemetry, events: events,
                                                            unreadableCabinets: Dictionary(uniqueKeysWithValues: unreadable.map { (String($0.key), $0.value) })),
                                   as: "telemetry-events.json", role: .other)
