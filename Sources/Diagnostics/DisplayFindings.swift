@@ -94,7 +94,7 @@ public struct DisplayFindings {
                 case (_, .dim): o.dim |= Self.bits(d.channel)
                 }
                 if !o.patterns.contains(result.pattern) { o.patterns.append(result.pattern) }
-                if let levels = result.relativeLevels, index < levels.count {
+                if let levels = result.relativeLevels, index < levels.count, levels[index].isFinite {
                     o.levels.append(MeasuredValue(name: "relative level (\(result.pattern.rawValue))",
                                                   value: (Double(levels[index]) * 1000).rounded() / 1000))
                 }
