@@ -124,14 +124,23 @@ public struct SimulatedCamera: CaptureSource {
     public let seed: UInt64
 
     /// - Parameters:
-    ///   - wall: the wall's LED grid (from IDENTIFY); the camera is chosen to see 4-9 pixels per LED.
-    public init(frameFile: URL, wall: LEDGrid, moduleSize: LEDGrid, width: Int = 1280, height: Int = 720, seed: UInt64 = 7) {
+    ///   - wall: the wall's LED grid (from IDENTIFY).
+    ///   - size: the picture size; nil chooses one (16:9, at least 1280x720, at most 6000x3375)
+    ///     that gives about 4-9 camera pixels per LED.
+    public init(frameFile: URL, wall: LEDGrid, moduleSize: LEDGrid, size: (width: Int, height: Int)? = nil, seed: UInt64 = 7) {
         self.frameFile = frameFile
         self.wall = wall
         self.moduleSize = moduleSize
         self.seed = seed
-        camera = CameraSetup.random(cols: wall.cols, rows: wall.rows, width: width, height: height,
+        let chosen = size ?? Self.pictureSize(for: wall)
+        camera = CameraSetup.random(cols: wall.cols, rows: wall.rows, width: chosen.width, height: chosen.height,
                                     channels: 3, bitDepth: 8, seed: seed)
+    }
+
+    /// 10 pixels per LED across the limiting side before the pose's fill (40-90%) is applied.
+    static func pictureSize(for wall: LEDGrid) -> (width: Int, height: Int) {
+        let width = min(6000, max(1280, wall.cols * 10, (wall.rows * 10 * 16 + 8) / 9))
+        return (width, width * 9 / 16)
     }
 
     public var name: String { "simulated camera (seed \(seed), \(camera.width)x\(camera.height)) of \(frameFile.path)" }

@@ -99,7 +99,9 @@ struct CaptureOptions: ParsableArguments {
     @Option(help: ArgumentHelp("How capture values map to light: linear or srgb (default: sRGB for JPEG, linear for PNG/PGM/PPM).",
                                valueName: "linear|srgb"))
     var response: String?
-    @Option(help: ArgumentHelp("Simulated camera: picture size.", valueName: "WxH")) var cameraSize: String = "1280x720"
+    @Option(help: ArgumentHelp("Simulated camera: picture size (default: 1280x720, larger for walls over 128x72 LEDs).",
+                               valueName: "WxH"))
+    var cameraSize: String?
     @Option(help: "Simulated camera: seed of its pose, optics and noise.") var cameraSeed: UInt64 = 7
 
     func validate() throws {
@@ -118,7 +120,7 @@ struct CaptureOptions: ParsableArguments {
         }
         guard (1...3600).contains(cameraTimeout) else { throw ValidationError("--camera-timeout must be 1...3600 seconds") }
         guard (0...60_000).contains(settle) else { throw ValidationError("--settle must be 0...60000 milliseconds") }
-        guard parseScreen(cameraSize) != nil else { throw ValidationError("--camera-size must look like 1280x720") }
+        if let cameraSize, parseScreen(cameraSize) == nil { throw ValidationError("--camera-size must look like 1280x720") }
         if let response, Response(rawValue: response.lowercased()) == nil {
             throw ValidationError("--response must be linear or srgb, not '\(response)'")
         }
@@ -129,9 +131,9 @@ struct CaptureOptions: ParsableArguments {
         if let captures { return DirectoryCaptures(directory: URL(fileURLWithPath: captures)) }
         if let camera { return CommandCamera(template: camera, timeout: .seconds(cameraTimeout)) }
         if let simulatedCamera {
-            let size = parseScreen(cameraSize)!
+            let size = cameraSize.flatMap(parseScreen).map { (width: $0.0, height: $0.1) }
             return SimulatedCamera(frameFile: URL(fileURLWithPath: simulatedCamera), wall: wall.ledGrid,
-                                   moduleSize: wall.moduleGrid, width: size.0, height: size.1, seed: cameraSeed)
+                                   moduleSize: wall.moduleGrid, size: size, seed: cameraSeed)
         }
         return nil
     }
