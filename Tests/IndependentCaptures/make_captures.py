@@ -220,10 +220,28 @@ def choose_defects(rng, s):
             for y in range(y0, y0 + int(rng.integers(4, rows // 3))):
                 kill(x, y, "dead")
     if s["display"] == "rgb":     # single-colour sub-pixel failures
+        # Under white, an LED with one failed colour still gives the other colours' light:
+        # its class follows from what the capture measures (mean of R, G, B, or a gray
+        # sensor's response). Failures whose fraction lies near 30% or 70% are ambiguous
+        # and are not generated; the others are in the truth as dead/dim or as healthy.
+        weights = CROSSTALK.sum(axis=0) if s["rgb_capture"] else MONO_SENSOR
         for _ in range(rng.integers(0, 30)):
             only = str(rng.choice(["red", "green", "blue"]))
-            kill(int(rng.integers(cols)), int(rng.integers(rows)),
-                 "dead" if rng.random() < 0.7 else "dim", only=only)
+            x, y = int(rng.integers(cols)), int(rng.integers(rows))
+            if (x, y) in truth or (lit[y, x] < 1).any():
+                continue
+            factor = rng.uniform(0.0, 0.15) if rng.random() < 0.7 else rng.uniform(0.38, 0.62)
+            if channel != "all":
+                kill(x, y, "dead" if factor < 0.3 else "dim", factor=factor, only=only)
+                continue
+            trial = np.ones(3)
+            trial[ch_index[only]] = factor
+            fraction = float(weights @ trial / weights.sum())
+            if fraction < 0.25 or 0.35 < fraction < 0.65:
+                kill(x, y, "dead" if fraction < 0.3 else "dim", factor=factor, only=only)
+                truth[(x, y)] = ("dead" if fraction < 0.3 else "dim", "all")
+            elif fraction > 0.75:
+                lit[y, x, ch_index[only]] = factor      # still healthy by the definition
     return lit, stuck, truth
 
 
@@ -545,6 +563,13 @@ def make_scene(seed, outdir, overrides=None):
     cam = Camera(s, dw, dh, rng)
     x, y = cam.project(np.array([0.0, dw]), np.array([dh / 2, dh / 2]))
     s["pitch_px"] = float(math.hypot(x[1] - x[0], y[1] - y[0]) / dw)
+    # the capture must resolve the lattice ("LEDs separated by dark gaps"): cap the total
+    # blur at a third of the pitch
+    blur_total = math.hypot(s["psf_sigma"], s["defocus_radius"] / 2)
+    if blur_total > s["pitch_px"] / 3 and "psf_sigma" not in overrides:
+        shrink = s["pitch_px"] / 3 / blur_total
+        s["psf_sigma"] *= shrink
+        s["defocus_radius"] *= shrink
     lit, stuck, truth = choose_defects(rng, s)
     nominal = module_gain * (1 + rng.uniform(-s["led_spread"], s["led_spread"], (rows, cols)))
     pattern_on = {"white": [1, 1, 1], "red": [1, 0, 0], "green": [0, 1, 0],
