@@ -70,8 +70,8 @@ def choose_scene(rng, overrides):
     s["grid"] = [cols, rows]
     s["camera"] = [W, H]
     s["fill"] = float(overrides.get("fill", rng.uniform(lo, hi) if lo <= hi else 0.6))
-    s["pattern"] = overrides.get("pattern", rng.choice(
-        ["white", "white", "white", "red", "green", "blue", "black", "black"]))
+    s["pattern"] = str(overrides.get("pattern", rng.choice(
+        ["white", "white", "white", "red", "green", "blue", "black", "black"])))
     s["format"] = overrides.get("format", rng.choice(FORMATS))
     color_pattern = s["pattern"] in ("red", "green", "blue")
     s["rgb_capture"] = bool(int(overrides.get("rgb_capture",
@@ -588,10 +588,10 @@ def make_scene(seed, outdir, overrides=None):
     probe[rows // 2, cols // 2] = np.array(pattern_on if s["pattern"] != "black" else [1, 1, 1])
     s["led_scale"] = 1.0
     planes = render_emission(s, cam, U, V, probe, rng)
-    if s["display"] == "mono":
-        peak = blur(planes["white"], kernel, 0).max()
-    else:
-        peak = max(blur(p, kernel, 0).max() for p in planes.values())
+    px, py = cam.project(U[rows // 2, cols // 2], V[rows // 2, cols // 2])
+    r = int(4 * s["pitch_px"]) + kernel.shape[0]
+    window = (slice(max(0, int(py) - r), int(py) + r), slice(max(0, int(px) - r), int(px) + r))
+    peak = max(blur(p[window], kernel, 0).max() for p in planes.values())
     s["led_scale"] = float(s["exposure"] / peak)
     bg = background(s, cam, rng, s["exposure"])
     name = "scene%05d" % seed
