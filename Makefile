@@ -9,7 +9,7 @@ BIN          = $(shell $(SWIFT) build $(SWIFT_FLAGS) --show-bin-path 2>/dev/null
 # What building and running needs, and what only the tests need on top.
 RUN_PACKAGES  = pkg-config gcc make libc6-dev libserialport-dev libusb-1.0-0-dev \
                 libpng-dev libjpeg62-turbo-dev libsqlite3-dev
-TEST_PACKAGES = $(RUN_PACKAGES) umockdev gir1.2-umockdev-1.0 python3-gi \
+TEST_PACKAGES = $(RUN_PACKAGES) python3 umockdev gir1.2-umockdev-1.0 python3-gi \
                 gcc-arm-none-eabi libnewlib-arm-none-eabi ola socat
 
 .PHONY: all deps test-deps firmware firmware-test build demo test bench clean
@@ -35,6 +35,7 @@ demo: build
 	"$(BIN)/ledsentry" demo
 
 test: test-deps firmware-test
+	Tests/Conformance/run-conformance
 	$(SWIFT) build $(SWIFT_FLAGS) --build-tests
 	Tests/run-swift-tests "$(SWIFT)" $(SWIFT_FLAGS)
 

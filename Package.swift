@@ -74,6 +74,18 @@ let package = Package(
             "LEDLink", "LEDControllers", "LEDLighting", "FrameAnalysis",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+
+        // Link tests: real PTYs, and the real libserialport / libusb code in a umockdev testbed.
+        .testTarget(name: "LEDLinkTests", dependencies: ["LEDLink"]),
+        // Lighting tests: codec vectors, discovery fakes, the widget emulator on a PTY, OLA.
+        .testTarget(name: "LEDLightingTests", dependencies: ["LEDLighting", "LEDLink"]),
+        // Warranty room tests: policy, store, cases, bundles, hooks, and the built CLI under kill -9.
+        .testTarget(name: "WarrantyTests", dependencies: [
+            "Warranty", "Diagnostics",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+        ]),
+        // Frame analysis: seeded simulated captures against ground truth, real image files, the built CLI.
         .testTarget(name: "FrameAnalysisTests", dependencies: ["FrameAnalysis", "CLibPNG"]),
     ]
 )

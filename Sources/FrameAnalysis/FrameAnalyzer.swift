@@ -80,7 +80,20 @@ public enum FrameAnalyzer {
         let plane = MeasurementPlane(image: capture, pattern: pattern, response: response)
         if pattern == .black {
             guard let reference else { throw .referenceRequired }
-            registration = reference.registration
+            // Stuck candidates first; if the camera moved a little since the reference, they
+            // show by how much, and every LED is then measured at the moved positions.
+            var moved = reference.registration
+            for _ in 0..<2 {
+                let levels = plane.measure(moved)
+                let floor = LEDSampler.expectedLevels(levels, grid: grid, healthyOnly: false)
+                let candidates = (0..<grid.count).filter {
+                    (levels[$0] - floor[$0]) / max(reference.whiteExpected[$0] - floor[$0], 1e-6) > 0.15
+                }
+                let shift = plane.shift(moved, at: candidates)
+                if abs(shift.dx) < 0.07 && abs(shift.dy) < 0.07 { break }
+                moved = moved.offset(dx: shift.dx, dy: shift.dy)
+            }
+            registration = moved
             let blackLevels = plane.measure(registration)
             // Most LEDs are off: the block median is the local black level (ambient, flare).
             let blackFloor = LEDSampler.expectedLevels(blackLevels, grid: grid, healthyOnly: false)

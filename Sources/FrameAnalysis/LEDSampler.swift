@@ -16,6 +16,30 @@ enum LEDSampler {
         return levels
     }
 
+    /// The camera shift (in LEDs) between the registration and this capture, measured on the
+    /// LEDs at `indices` (the stuck candidates of a black capture): for each, the offset within
+    /// half an LED where its light peaks; the median over all of them. Off LEDs carry no light
+    /// to register on, so only the lit few can tell.
+    static func shift<P: LinearPlane>(_ plane: P, _ registration: Registration, at indices: [Int]) -> (dx: Double, dy: Double) {
+        guard !indices.isEmpty else { return (0, 0) }
+        let window = SampleWindow(pixelsPerLED: registration.pixelsPerLED)
+        let steps = (-4...4).map { Double($0) * 0.125 }
+        var dxs: [Double] = [], dys: [Double] = []
+        for index in indices.prefix(200) {
+            let x = Double(index % registration.grid.cols), y = Double(index / registration.grid.cols)
+            var best = (level: -Float.infinity, dx: 0.0, dy: 0.0)
+            for dy in steps {
+                for dx in steps {
+                    let level = window.mean(plane, registration.cameraPosition(x + dx, y + dy))
+                    if level > best.level { best = (level, dx, dy) }
+                }
+            }
+            dxs.append(best.dx)
+            dys.append(best.dy)
+        }
+        return (median(dxs), median(dys))
+    }
+
     /// Removes neighbours' blur spill from lit-pattern levels. At 3-4 camera pixels per LED a
     /// dead LED between lit ones still reads 30-60% of a healthy one. The spill is measured on
     /// the capture itself: the ratio of the light half-way between two lit neighbours to the

@@ -10,10 +10,13 @@ public enum Response: String, Sendable, CaseIterable, Codable {
         format == .jpeg ? .srgb : .linear
     }
 
-    /// Linear light (0...1) for every sample value 0...maxValue.
+    /// Linear light (0...1) for every value the sample type can hold (256 or 65536 entries),
+    /// so a file whose samples exceed its declared maxval cannot index past the table; such
+    /// values count as full scale.
     func table(maxValue: Int) -> [Float] {
-        (0...maxValue).map { value in
-            let encoded = Double(value) / Double(maxValue)
+        let entries = maxValue < 256 ? 256 : 65536
+        return (0..<entries).map { value in
+            let encoded = min(1, Double(value) / Double(maxValue))
             return Float(self == .linear ? encoded : srgbDecode(encoded))
         }
     }
@@ -181,5 +184,10 @@ struct MeasurementPlane {
     /// Each LED's light at the registered positions.
     func measure(_ registration: Registration) -> [Float] {
         withView({ LEDSampler.measure($0, registration) }, { LEDSampler.measure($0, registration) })
+    }
+
+    /// The camera shift since the registration, measured on the LEDs at `indices`.
+    func shift(_ registration: Registration, at indices: [Int]) -> (dx: Double, dy: Double) {
+        withView({ LEDSampler.shift($0, registration, at: indices) }, { LEDSampler.shift($0, registration, at: indices) })
     }
 }

@@ -135,6 +135,15 @@ public struct Registration: Sendable {
         return (p.x + p.y) / 2
     }
 
+    /// The same geometry moved by a fraction of an LED (a camera nudged between shots).
+    func offset(dx: Double, dy: Double) -> Registration {
+        var moved = Registration(grid: grid, gridToCamera: gridToCamera * Homography([1, 0, dx, 0, 1, dy, 0, 0, 1]),
+                                 lens: lens, blockSize: blockSize, fieldCols: fieldCols, fieldRows: fieldRows,
+                                 fieldX: fieldX, fieldY: fieldY)
+        moved.warnings = warnings
+        return moved
+    }
+
     func shifted(dx: Int, dy: Int) -> Registration {
         Registration(grid: grid, gridToCamera: gridToCamera * Homography([1, 0, Double(dx), 0, 1, Double(dy), 0, 0, 1]),
                      lens: lens)
@@ -148,7 +157,6 @@ public struct Registration: Sendable {
 /// outward block by block, a local correction field, and an integer-shift check against dead
 /// edge lines.
 enum Registrar {
-    nonisolated(unsafe) static var debugHook: ((Registration, String) -> Void)? = nil
     static func register<P: LinearPlane>(_ plane: P, grid: LEDGrid) throws(AnalysisError) -> Registration {
         let quad = try findOutline(plane)
         let box = [Point(-0.5, -0.5), Point(Double(grid.cols) - 0.5, -0.5),
@@ -158,9 +166,15 @@ enum Registrar {
         }
         let start = Registration(grid: grid, gridToCamera: initial,
                                  lens: RadialLens(k: 0, width: plane.width, height: plane.height))
-        let pitch = start.pixelsPerLED
+        let centre = Point(Double(grid.cols) / 2, Double(grid.rows) / 2)
+        let pitches = start.gridToCamera.pitch(at: centre)
+        let pitch = min(pitches.x, pitches.y)
         guard pitch >= 2 else {
-            throw .gridMismatch(String(format: "a %@ grid would give %.1f camera pixels per LED; at least 2.5 are needed", grid.description, pitch))
+            throw .gridMismatch(String(format: "a %@ grid would give %.1f camera pixels per LED; at least 2 are needed (3 or more recommended)", grid.description, pitch))
+        }
+        // LEDs sit on a square lattice; tilt alone never stretches it this far.
+        guard max(pitches.x, pitches.y) / pitch < 1.8 else {
+            throw .gridMismatch(String(format: "a %@ grid would make each LED cell %.1f times wider than tall (or taller than wide) in the capture", grid.description, max(pitches.x, pitches.y) / pitch))
         }
         try checkPitch(plane, start)
         var registration = lockLattice(plane, start)
@@ -438,7 +452,6 @@ enum Registrar {
                     registration = Registration(grid: grid, gridToCamera: base * correction, lens: lens)
                 }
             }
-            if debugHook != nil { debugHook!(registration, "radius \(radius) block \(best.cx),\(best.cy) du \(best.du) dv \(best.dv) k \(lens.k)") }
             if covered { break }
             radius = radius * 3 / 2
         }

@@ -9,21 +9,16 @@ struct AnalyzeCommand: ParsableCommand {
         commandName: "analyze",
         abstract: "Find dead, dim and stuck LEDs, dead lines and dead modules in photos of a display.",
         discussion: """
-            Photograph the whole display while it shows a test pattern (tilt up to 15 degrees,
-            rotation up to 5, the display filling 40-95% of the frame, 3-10 camera pixels per
-            LED). Captures: binary PGM/PPM (P5/P6, 8/16 bit), PNG, JPEG.
+            Photograph the whole display while it shows a test pattern: tilt up to 15 degrees, rotation up to 5, the display filling 40-95% of the frame, 3-10 camera pixels per LED. Captures: binary PGM/PPM (P5/P6, 8/16 bit), PNG, JPEG (EXIF orientation honoured).
 
-            dead: under 30% of the LED's expected local level; dim: 30-70%; stuck: on in the
-            black pattern at over 30% of its white level. The black pattern needs --reference,
-            a capture of the same scene, same camera position, showing white.
+            dead: under 30% of the LED's expected local level; dim: 30-70%; stuck: lit in the black pattern at over 30% of its white level. Colour patterns are measured in their own channel. The black pattern needs --reference, a capture of the same scene from the same camera position showing white; with several captures the reference is registered once.
 
             Examples:
               ledsentry analyze --grid 128x64 --pattern white wall.png
-              ledsentry analyze --grid 128x64 --pattern black --reference white.jpg black.jpg
+              ledsentry analyze --grid 128x64 --pattern black --reference w.jpg b.jpg
               ledsentry analyze --grid 128x64 --pattern red --json --annotate out/ *.jpg
 
-            Exit codes: 0 no defects; 1 defects found; 2 bad command line; 4 a capture could
-            not be read or analysed (the others are still analysed).
+            Exit codes: 0 no defects; 1 defects found; 2 bad command line; 4 a capture could not be read or analysed (the others are still analysed). Method and JSON keys: Docs/frame-analysis.md.
             """)
 
     @Option(help: ArgumentHelp("The display's LED grid, columns x rows.", valueName: "COLSxROWS"))

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// The `ledsentry` command: one subcommand per job. Each room contributes its own
 /// subcommands from its own file, so the rooms do not edit one shared list.
@@ -14,4 +15,24 @@ struct LEDSentry: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: linkCommands + analysisCommands + warrantyCommands + lightingCommands
     )
+
+    /// Runs the chosen subcommand. Differs from ArgumentParser's default only in the exit
+    /// code of a bad command line: 2, as documented above (and as most Unix tools do),
+    /// instead of ArgumentParser's 64.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 }

@@ -174,6 +174,8 @@ let robustnessScenarios: [Scenario] = [
              }),
     Scenario(seed: 309, cols: 160, rows: 90, width: 1920, height: 1080, channels: 1, bitDepth: 8, pattern: .black,
              label: "camera moved 0.6 px before black", referenceShift: 0.6),
+    Scenario(seed: 314, cols: 128, rows: 64, width: 1920, height: 1080, channels: 1, bitDepth: 8, pattern: .black,
+             label: "camera moved ~0.4 LED before black", adjustCamera: { $0.fill = 0.5 }, referenceShift: 3.0),
     Scenario(seed: 311, cols: 192, rows: 108, width: 1920, height: 1080, channels: 1, bitDepth: 8, pattern: .white,
              label: "square emitters, hard edges", adjustCamera: { $0.squareEmitter = 0.6; $0.blurPixels = 0.5 }),
     Scenario(seed: 312, cols: 320, rows: 180, width: 1920, height: 1080, channels: 3, bitDepth: 8, pattern: .green,

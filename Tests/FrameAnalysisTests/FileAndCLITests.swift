@@ -210,3 +210,20 @@ func smallScene(seed: UInt64 = 7, channels: Int = 1, bitDepth: Int = 8) -> Captu
         }
     }
 }
+
+@Suite struct OddFileTests {
+    /// A PGM that declares maxval 100 but holds values up to 255 (a broken writer): analysed
+    /// without reading past the value table, values above maxval count as full scale.
+    @Test func samplesAboveMaxvalAreClamped() throws {
+        let scene = smallScene(seed: 21)
+        guard case .uint8(let samples) = scene.render(.white).samples else { return }
+        let header = Array("P5\n1280 800\n100\n".utf8)
+        let dir = try temporaryDirectory()
+        try Data(header + samples).write(to: URL(fileURLWithPath: "\(dir)/odd.pgm"))
+        let (image, _) = try ImageFiles.read(path: "\(dir)/odd.pgm")
+        #expect(image.maxValue == 100)
+        let result = try FrameAnalyzer.analyze(image, options: AnalysisOptions(grid: LEDGrid(cols: 96, rows: 48), pattern: .white),
+                                               response: .linear)
+        #expect(result.registration.pixelsPerLED > 3)
+    }
+}

@@ -1,1 +1,0 @@
-// LEDLighting: see ../../../shared/DESIGN.md for what this room owns.

@@ -1,1 +1,0 @@
-// Warranty: see ../../../shared/DESIGN.md for what this room owns.
