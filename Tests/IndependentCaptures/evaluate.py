@@ -60,6 +60,8 @@ def main():
     ap.add_argument("--count", type=int, default=40)
     ap.add_argument("--seed", type=int, default=1000)
     ap.add_argument("--keep", help="keep captures and results in this directory")
+    ap.add_argument("--reuse", action="store_true",
+                    help="with --keep: analyse scenes already rendered there instead of rendering again")
     ap.add_argument("--bin", help="ledsentry binary (default: the release build's)")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     ap.add_argument("--results", help="append one JSON line per scene to this file")
@@ -75,7 +77,7 @@ def main():
     for seed in range(a.seed, a.seed + a.count):
         t0 = time.time()
         cached = os.path.join(workdir, "scene%05d.truth.json" % seed)
-        if a.keep and not overrides and os.path.exists(cached):   # rendered before: reuse
+        if a.keep and a.reuse and os.path.exists(cached):   # rendered before: reuse
             with open(cached) as f:
                 truth = json.load(f)
         else:
