@@ -12,6 +12,7 @@ The closing line is `independent: N passed, M failed`.
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -132,6 +133,8 @@ def main():
             for path in (truth["capture"], truth.get("reference")):
                 if path and os.path.exists(path):
                     os.remove(path)
+    if not a.keep:
+        shutil.rmtree(workdir, ignore_errors=True)
     tp, fp, fn = totals
     print("overall: precision %.4f recall %.4f (tp %d fp %d fn %d); healthy displays %d, "
           "false positives on them %d; analyze median %.2fs max %.2fs" % (
