@@ -86,8 +86,12 @@ public enum FrameAnalyzer {
             for _ in 0..<2 {
                 let levels = plane.measure(moved)
                 let floor = LEDSampler.expectedLevels(levels, grid: grid, healthyOnly: false)
+                // Not the border lines: light from a cabinet frame next to them peaks outward
+                // and would read as a camera move on a display with nothing stuck.
                 let candidates = (0..<grid.count).filter {
-                    (levels[$0] - floor[$0]) / max(reference.whiteExpected[$0] - floor[$0], 1e-6) > 0.15
+                    let x = $0 % grid.cols, y = $0 / grid.cols
+                    guard x > 0, y > 0, x < grid.cols - 1, y < grid.rows - 1 else { return false }
+                    return (levels[$0] - floor[$0]) / max(reference.whiteExpected[$0] - floor[$0], 1e-6) > 0.15
                 }
                 let shift = plane.shift(moved, at: candidates)
                 if abs(shift.dx) < 0.07 && abs(shift.dy) < 0.07 { break }

@@ -85,9 +85,14 @@ public struct Registration: Sendable {
     let fieldRows: Int
     let fieldX: [Double]
     let fieldY: [Double]
+    /// Offset of each LED column and each LED row, camera pixels: module seams are steps
+    /// along whole lines, which a smooth block field cannot follow.
+    let columnShift: [Point]
+    let rowShift: [Point]
 
     init(grid: LEDGrid, gridToCamera: Homography, lens: RadialLens, blockSize: Int = 8,
-         fieldCols: Int = 0, fieldRows: Int = 0, fieldX: [Double] = [], fieldY: [Double] = []) {
+         fieldCols: Int = 0, fieldRows: Int = 0, fieldX: [Double] = [], fieldY: [Double] = [],
+         columnShift: [Point] = [], rowShift: [Point] = []) {
         self.grid = grid
         self.gridToCamera = gridToCamera
         self.lens = lens
@@ -96,11 +101,18 @@ public struct Registration: Sendable {
         self.fieldRows = fieldRows
         self.fieldX = fieldX
         self.fieldY = fieldY
+        self.columnShift = columnShift
+        self.rowShift = rowShift
     }
 
     /// Camera position of grid point (x, y) (LED centres at integers; may lie outside the grid).
     public func cameraPosition(_ x: Double, _ y: Double) -> Point {
-        let p = lens.distort(gridToCamera.apply(Point(x, y)))
+        var p = lens.distort(gridToCamera.apply(Point(x, y)))
+        if !columnShift.isEmpty {
+            let column = columnShift[min(max(Int(x.rounded()), 0), columnShift.count - 1)]
+            let row = rowShift[min(max(Int(y.rounded()), 0), rowShift.count - 1)]
+            p = Point(p.x + column.x + row.x, p.y + column.y + row.y)
+        }
         guard fieldCols > 0 else { return p }
         let c = correction(x, y)
         return Point(p.x + c.x, p.y + c.y)
@@ -139,7 +151,7 @@ public struct Registration: Sendable {
     func offset(dx: Double, dy: Double) -> Registration {
         var moved = Registration(grid: grid, gridToCamera: gridToCamera * Homography([1, 0, dx, 0, 1, dy, 0, 0, 1]),
                                  lens: lens, blockSize: blockSize, fieldCols: fieldCols, fieldRows: fieldRows,
-                                 fieldX: fieldX, fieldY: fieldY)
+                                 fieldX: fieldX, fieldY: fieldY, columnShift: columnShift, rowShift: rowShift)
         moved.warnings = warnings
         return moved
     }
@@ -577,13 +589,24 @@ enum Registrar {
             let lens = registration.lens
             guard pairs.count >= 8,
                   let h = fitRejectingOutliers(pairs.map { ($0.0, lens.undistort($0.1)) }, affine: false) else { return registration }
+            var residuals = pairs.map { g, c in
+                let p = lens.distort(h.apply(g))
+                return (g, Point(c.x - p.x, c.y - p.y))
+            }
+            // Line offsets first (seams), then the smooth field on what is left.
+            let columnShift = lineMedians(residuals, count: grid.cols) { Int($0.x) }
+            for i in residuals.indices {
+                let s = columnShift[Int(residuals[i].0.x)]
+                residuals[i].1 = Point(residuals[i].1.x - s.x, residuals[i].1.y - s.y)
+            }
+            let rowShift = lineMedians(residuals, count: grid.rows) { Int($0.y) }
             var dxs = [[Double]](repeating: [], count: fieldCols * fieldRows)
             var dys = [[Double]](repeating: [], count: fieldCols * fieldRows)
-            for (g, c) in pairs {
-                let p = lens.distort(h.apply(g))
+            for (g, d) in residuals {
+                let s = rowShift[Int(g.y)]
                 let b = (Int(g.y) / block) * fieldCols + Int(g.x) / block
-                dxs[b].append(c.x - p.x)
-                dys[b].append(c.y - p.y)
+                dxs[b].append(d.x - s.x)
+                dys[b].append(d.y - s.y)
             }
             var fx = [Double](repeating: 0, count: dxs.count), fy = fx
             var valid = [Bool](repeating: false, count: dxs.count)
@@ -593,10 +616,33 @@ enum Registrar {
             fillInvalid(&fx, &fy, &valid, cols: fieldCols, rows: fieldRows)
             let warnings = registration.warnings
             registration = Registration(grid: grid, gridToCamera: h, lens: lens, blockSize: block, fieldCols: fieldCols,
-                                        fieldRows: fieldRows, fieldX: fx, fieldY: fy)
+                                        fieldRows: fieldRows, fieldX: fx, fieldY: fy,
+                                        columnShift: columnShift, rowShift: rowShift)
             registration.warnings = warnings
         }
         return registration
+    }
+
+    /// Median residual of each LED line (column or row); a line with fewer than 3 lit LEDs
+    /// (dead, or skipped by a sampling stride) takes its nearest measured neighbour's,
+    /// preferring the one before it (seams start modules, so line 2k+1 shares line 2k's side).
+    static func lineMedians(_ residuals: [(Point, Point)], count: Int, line: (Point) -> Int) -> [Point] {
+        var xs = [[Double]](repeating: [], count: count), ys = xs
+        for (g, d) in residuals {
+            let i = line(g)
+            guard i >= 0, i < count else { continue }
+            xs[i].append(d.x)
+            ys[i].append(d.y)
+        }
+        let measured = (0..<count).filter { xs[$0].count >= 3 }
+        guard !measured.isEmpty else { return [Point](repeating: Point(0, 0), count: count) }
+        var shifts = [Point?](repeating: nil, count: count)
+        for i in measured { shifts[i] = Point(median(xs[i]), median(ys[i])) }
+        return (0..<count).map { i in
+            if let s = shifts[i] { return s }
+            let nearest = measured.min { abs($0 - i) + ($0 > i ? 1 : 0) < abs($1 - i) + ($1 > i ? 1 : 0) }!
+            return shifts[nearest]!
+        }
     }
 
     /// Blocks without measurements (dead modules) take the mean of valid neighbours, spreading
