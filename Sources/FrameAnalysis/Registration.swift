@@ -336,9 +336,8 @@ enum Registrar {
                 for start in Swift.stride(from: 0, to: count, by: segment) {
                     let piece = Array(detrended[start..<min(count, start + segment)])
                     guard piece.count >= segment / 2 else { continue }
-                    for (index, frequency) in frequencies.enumerated() {
-                        power[index] += goertzelPower(piece, cyclesPerSample: frequency / Double(perUnit))
-                    }
+                    let powers = goertzelPowers(piece, cyclesPerSample: frequencies.map { $0 / Double(perUnit) })
+                    for index in power.indices { power[index] += powers[index] }
                 }
             }
             // Accept when the grid's own frequency carries a fair share of the strongest peak:
@@ -620,16 +619,29 @@ enum Registrar {
     }
 }
 
-/// Power of one frequency in a real signal (Goertzel: one multiply-add per sample, no sin/cos).
-func goertzelPower(_ signal: [Double], cyclesPerSample: Double) -> Double {
-    let coefficient = 2 * cos(2 * Double.pi * cyclesPerSample)
-    var s1 = 0.0, s2 = 0.0
-    for v in signal {
-        let s0 = v + coefficient * s1 - s2
-        s2 = s1
-        s1 = s0
+/// Power of each frequency in a real signal (Goertzel: one multiply-add per sample, no
+/// sin/cos). Four frequencies share one pass: each recurrence is a serial chain of dependent
+/// multiply-adds, so one at a time leaves the FPU waiting on latency; four independent lanes
+/// fill it. Every lane does exactly the scalar arithmetic, so results are bit-identical.
+func goertzelPowers(_ signal: [Double], cyclesPerSample: [Double]) -> [Double] {
+    var powers: [Double] = []
+    powers.reserveCapacity(cyclesPerSample.count)
+    for first in Swift.stride(from: 0, to: cyclesPerSample.count, by: 4) {
+        var coefficient = SIMD4<Double>(repeating: 0)
+        for lane in 0..<min(4, cyclesPerSample.count - first) {
+            coefficient[lane] = 2 * cos(2 * Double.pi * cyclesPerSample[first + lane])
+        }
+        var s1 = SIMD4<Double>(repeating: 0), s2 = SIMD4<Double>(repeating: 0)
+        for v in signal {
+            let s0 = SIMD4(repeating: v) + coefficient * s1 - s2
+            s2 = s1
+            s1 = s0
+        }
+        for lane in 0..<min(4, cyclesPerSample.count - first) {
+            powers.append(s1[lane] * s1[lane] + s2[lane] * s2[lane] - coefficient[lane] * s1[lane] * s2[lane])
+        }
     }
-    return s1 * s1 + s2 * s2 - coefficient * s1 * s2
+    return powers
 }
 
 /// The median of at most ~2000 evenly spaced values: plenty for thresholds, and no full sort.
