@@ -58,31 +58,34 @@ struct PlaneView<Sample: FixedWidthInteger & UnsignedInteger>: LinearPlane {
 
     /// On raw integer samples (the table is monotonic and the centroid only needs a
     /// threshold): integer adds in the inner loops, no table lookups. This is the hottest loop
-    /// of registration.
+    /// of registration. The loops count 0..<span with wrapping index arithmetic: a ClosedRange
+    /// loop checks every increment for overflow, which kept the min/max pass scalar.
     @inline(__always)
     func spotMoments(_ cx: Int, _ cy: Int, _ half: Int) -> (weight: Float, x: Float, y: Float, range: Float) {
+        let span = 2 &* half &+ 1
+        let corner = base + ((cy &- half) &* width &+ (cx &- half))
         var low = Sample.max, high = Sample.min
-        for y in (cy &- half)...(cy &+ half) {
-            let row = base + y &* width
-            for x in (cx &- half)...(cx &+ half) {
-                let v = row[x]
+        for j in 0..<span {
+            let row = corner + j &* width
+            for k in 0..<span {
+                let v = row[k]
                 low = min(low, v)
                 high = max(high, v)
             }
         }
         let level = Int32(truncatingIfNeeded: low) &+ (Int32(truncatingIfNeeded: high) &- Int32(truncatingIfNeeded: low)) &* 2 / 5
         var sw: Int64 = 0, sx: Int64 = 0, sy: Int64 = 0
-        for y in (cy &- half)...(cy &+ half) {
-            let row = base + y &* width
+        for j in 0..<span {
+            let row = corner + j &* width
             var rowWeight: Int32 = 0, rowX: Int32 = 0
-            for x in (cx &- half)...(cx &+ half) {
-                let w = max(0, Int32(truncatingIfNeeded: row[x]) &- level)
+            for k in 0..<span {
+                let w = max(0, Int32(truncatingIfNeeded: row[k]) &- level)
                 rowWeight &+= w
-                rowX &+= w &* Int32(truncatingIfNeeded: x &- cx)
+                rowX &+= w &* Int32(truncatingIfNeeded: k &- half)
             }
             sw &+= Int64(rowWeight)
             sx &+= Int64(rowX)
-            sy &+= Int64(rowWeight) &* Int64(y &- cy)
+            sy &+= Int64(rowWeight) &* Int64(j &- half)
         }
         return (Float(sw), Float(sx), Float(sy),
                 table[Int(truncatingIfNeeded: high)] - table[Int(truncatingIfNeeded: low)])
