@@ -191,16 +191,7 @@ enum Registrar {
         // Block maxima, then a morphological closing: LEDs are bright points on a dark face,
         // so this fills the gaps between them while flat clutter, however large, stays at its
         // own (darker) level. Block means would let sparse LEDs sink into the clutter.
-        var small = [Float](repeating: 0, count: w * h)
-        for by in 0..<h {
-            for bx in 0..<w {
-                var top: Float = 0
-                for y in by &* factor..<(by &+ 1) &* factor {
-                    top = max(top, plane.rowMaximum(y, bx &* factor, (bx &+ 1) &* factor))
-                }
-                small[by &* w &+ bx] = top
-            }
-        }
+        var small = plane.blockMaxima(factor: factor)
         small = morphology(small, width: w, height: h, radius: 3, maximum: true)
         small = morphology(small, width: w, height: h, radius: 3, maximum: false)
         let threshold = otsu(small)
