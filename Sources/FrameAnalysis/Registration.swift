@@ -673,25 +673,39 @@ func otsu(_ values: [Float]) -> Float {
 }
 
 /// Separable grey dilation (maximum) or erosion (minimum) over a square of side 2*radius+1.
+/// Unchecked buffers (every index is clamped to the frame) and the choice made once outside
+/// the loops: four of these run per capture over the reduced frame.
 func morphology(_ values: [Float], width: Int, height: Int, radius: Int, maximum: Bool) -> [Float] {
+    maximum ? morphology(values, width: width, height: height, radius: radius, max)
+            : morphology(values, width: width, height: height, radius: radius, min)
+}
+
+@inline(__always)
+private func morphology(_ values: [Float], width: Int, height: Int, radius: Int,
+                        _ pick: (Float, Float) -> Float) -> [Float] {
     var horizontal = values
-    for y in 0..<height {
-        for x in 0..<width {
-            var v = values[y * width + x]
-            for k in max(0, x - radius)...min(width - 1, x + radius) {
-                v = maximum ? max(v, values[y * width + k]) : min(v, values[y * width + k])
+    values.withUnsafeBufferPointer { values in
+        horizontal.withUnsafeMutableBufferPointer { horizontal in
+            for y in 0..<height {
+                let row = y &* width
+                for x in 0..<width {
+                    var v = values[row &+ x]
+                    for k in max(0, x &- radius)...min(width &- 1, x &+ radius) { v = pick(v, values[row &+ k]) }
+                    horizontal[row &+ x] = v
+                }
             }
-            horizontal[y * width + x] = v
         }
     }
     var out = horizontal
-    for y in 0..<height {
-        for x in 0..<width {
-            var v = horizontal[y * width + x]
-            for k in max(0, y - radius)...min(height - 1, y + radius) {
-                v = maximum ? max(v, horizontal[k * width + x]) : min(v, horizontal[k * width + x])
+    horizontal.withUnsafeBufferPointer { horizontal in
+        out.withUnsafeMutableBufferPointer { out in
+            for y in 0..<height {
+                for x in 0..<width {
+                    var v = horizontal[y &* width &+ x]
+                    for k in max(0, y &- radius)...min(height &- 1, y &+ radius) { v = pick(v, horizontal[k &* width &+ x]) }
+                    out[y &* width &+ x] = v
+                }
             }
-            out[y * width + x] = v
         }
     }
     return out
