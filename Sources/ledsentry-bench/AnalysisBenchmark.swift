@@ -139,6 +139,9 @@ let hiddenAnalysisCommands: [String: @Sendable ([String]) throws -> Void] = [
         result.relativeLevels.forEach { mix(UInt64($0.bitPattern)) }
         result.registration.gridToCamera.m.forEach { mix($0.bitPattern) }
         mix(result.registration.lens.k.bitPattern)
+        if let u = result.uniformity {
+            [u.ledStandardDeviation, u.p5, u.p95, u.fieldMinOverMax].forEach { mix($0.bitPattern) }
+        }
         result.defects.defects.forEach { mix(UInt64($0.x)); mix(UInt64($0.y)); $0.kind.rawValue.utf8.forEach { mix(UInt64($0)) } }
         print(String(format: "%016llx  %d defects", hash, result.defects.defects.count))
     },
