@@ -22,8 +22,12 @@ public struct Homography: Sendable, Equatable {
     public static let identity = Homography([1, 0, 0, 0, 1, 0, 0, 0, 1])
 
     public func apply(_ p: Point) -> Point {
-        let w = m[6] * p.x + m[7] * p.y + m[8]
-        return Point((m[0] * p.x + m[1] * p.y + m[2]) / w, (m[3] * p.x + m[4] * p.y + m[5]) / w)
+        // Every projected LED position comes through here: one count check, not nine.
+        precondition(m.count == 9)
+        return m.withUnsafeBufferPointer { m in
+            let w = m[6] * p.x + m[7] * p.y + m[8]
+            return Point((m[0] * p.x + m[1] * p.y + m[2]) / w, (m[3] * p.x + m[4] * p.y + m[5]) / w)
+        }
     }
 
     public var inverse: Homography {

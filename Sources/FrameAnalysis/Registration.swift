@@ -96,6 +96,8 @@ public struct Registration: Sendable {
         self.fieldRows = fieldRows
         self.fieldX = fieldX
         self.fieldY = fieldY
+        // `correction` reads the field unchecked.
+        precondition(fieldX.count == fieldCols * fieldRows && fieldY.count == fieldX.count)
     }
 
     /// Camera position of grid point (x, y) (LED centres at integers; may lie outside the grid).
@@ -113,10 +115,14 @@ public struct Registration: Sendable {
         let x0 = min(Int(fx), max(0, fieldCols - 2)), y0 = min(Int(fy), max(0, fieldRows - 2))
         let x1 = min(x0 + 1, fieldCols - 1), y1 = min(y0 + 1, fieldRows - 1)
         let tx = fx - Double(x0), ty = fy - Double(y0)
+        // x0...x1 and y0...y1 are clamped to the field, whose size init checks: unchecked
+        // reads, as this runs for every projected LED position.
         func mix(_ f: [Double]) -> Double {
-            let top = f[y0 * fieldCols + x0] * (1 - tx) + f[y0 * fieldCols + x1] * tx
-            let bottom = f[y1 * fieldCols + x0] * (1 - tx) + f[y1 * fieldCols + x1] * tx
-            return top * (1 - ty) + bottom * ty
+            f.withUnsafeBufferPointer { f in
+                let top = f[y0 &* fieldCols &+ x0] * (1 - tx) + f[y0 &* fieldCols &+ x1] * tx
+                let bottom = f[y1 &* fieldCols &+ x0] * (1 - tx) + f[y1 &* fieldCols &+ x1] * tx
+                return top * (1 - ty) + bottom * ty
+            }
         }
         return Point(mix(fieldX), mix(fieldY))
     }
