@@ -91,13 +91,13 @@ public struct Registration: Sendable {
         self.grid = grid
         self.gridToCamera = gridToCamera
         self.lens = lens
+        // `correction` reads the field unchecked.
+        precondition(fieldX.count == fieldCols * fieldRows && fieldY.count == fieldX.count)
         self.blockSize = blockSize
         self.fieldCols = fieldCols
         self.fieldRows = fieldRows
         self.fieldX = fieldX
         self.fieldY = fieldY
-        // `correction` reads the field unchecked.
-        precondition(fieldX.count == fieldCols * fieldRows && fieldY.count == fieldX.count)
     }
 
     /// Camera position of grid point (x, y) (LED centres at integers; may lie outside the grid).
