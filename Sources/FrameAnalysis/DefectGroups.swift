@@ -174,7 +174,7 @@ public struct Uniformity: Sendable, Equatable {
     public let fieldMinOverMax: Double
 
     init(relative: [Float], expected: [Float], healthy: [Bool]) {
-        let values = zip(relative, healthy).filter { $0.1 }.map { Double($0.0) }.sorted()
+        let values = sortedLevels(zip(relative, healthy).filter { $0.1 }.map(\.0)).map(Double.init)
         let mean = values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count)
         let variance = values.isEmpty ? 0 : values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count)
         ledStandardDeviation = variance.squareRoot()
@@ -183,4 +183,27 @@ public struct Uniformity: Sendable, Equatable {
         let field = expected.filter { $0 > 0 }
         fieldMinOverMax = Double((field.min() ?? 0) / max(field.max() ?? 1, .leastNonzeroMagnitude))
     }
+}
+
+/// `values` in ascending order. Non-negative floats order as their bit patterns, so two stable
+/// 16-bit counting passes replace a comparison sort of every healthy LED (the slowest step
+/// after registration); a negative zero, a negative value or NaN falls back to `sorted()`.
+/// Equal keys are equal values, so the result is exactly that of `sorted()`.
+func sortedLevels(_ values: [Float]) -> [Float] {
+    guard values.count > 1024, values.allSatisfy({ $0.sign == .plus && !$0.isNaN }) else { return values.sorted() }
+    var keys = values.map(\.bitPattern), scratch = keys
+    var counts = [Int](repeating: 0, count: 1 << 16)
+    for shift: UInt32 in [0, 16] {
+        for i in counts.indices { counts[i] = 0 }
+        for key in keys { counts[Int((key >> shift) & 0xffff)] += 1 }
+        var total = 0
+        for i in counts.indices { (counts[i], total) = (total, total + counts[i]) }
+        for key in keys {
+            let bucket = Int((key >> shift) & 0xffff)
+            scratch[counts[bucket]] = key
+            counts[bucket] += 1
+        }
+        swap(&keys, &scratch)
+    }
+    return keys.map(Float.init(bitPattern:))
 }

@@ -22,8 +22,12 @@ public struct Homography: Sendable, Equatable {
     public static let identity = Homography([1, 0, 0, 0, 1, 0, 0, 0, 1])
 
     public func apply(_ p: Point) -> Point {
-        let w = m[6] * p.x + m[7] * p.y + m[8]
-        return Point((m[0] * p.x + m[1] * p.y + m[2]) / w, (m[3] * p.x + m[4] * p.y + m[5]) / w)
+        // Every projected LED position comes through here: one count check, not nine.
+        precondition(m.count == 9)
+        return m.withUnsafeBufferPointer { m in
+            let w = m[6] * p.x + m[7] * p.y + m[8]
+            return Point((m[0] * p.x + m[1] * p.y + m[2]) / w, (m[3] * p.x + m[4] * p.y + m[5]) / w)
+        }
     }
 
     public var inverse: Homography {
@@ -59,24 +63,33 @@ public struct Homography: Sendable, Equatable {
         let unknowns = affineOnly ? 6 : 8
         var ata = [Double](repeating: 0, count: unknowns * unknowns)
         var atb = [Double](repeating: 0, count: unknowns)
-        var row = [Double](repeating: 0, count: unknowns)
-        for i in 0..<n {
-            let a = nf.apply(from[i]), b = nt.apply(to[i])
-            let w = weights?[i] ?? 1
-            for equation in 0..<2 {
-                for k in 0..<unknowns { row[k] = 0 }
-                let target = equation == 0 ? b.x : b.y
-                let offset = equation * 3
-                row[offset] = a.x
-                row[offset + 1] = a.y
-                row[offset + 2] = 1
-                if !affineOnly {
-                    row[6] = -a.x * target
-                    row[7] = -a.y * target
-                }
-                for r in 0..<unknowns where row[r] != 0 {
-                    atb[r] += w * row[r] * target
-                    for c in 0..<unknowns { ata[r * unknowns + c] += w * row[r] * row[c] }
+        // Normal equations of up to a few thousand points; this loop dominated registration's
+        // fits. Unchecked access to the three small buffers (sizes fixed above) lets the
+        // column loop vectorise; the arithmetic and its order are those of the plain loop.
+        ata.withUnsafeMutableBufferPointer { ata in
+            atb.withUnsafeMutableBufferPointer { atb in
+                withUnsafeTemporaryAllocation(of: Double.self, capacity: unknowns) { row in
+                    for i in 0..<n {
+                        let a = nf.apply(from[i]), b = nt.apply(to[i])
+                        let w = weights?[i] ?? 1
+                        for equation in 0..<2 {
+                            for k in 0..<unknowns { row[k] = 0 }
+                            let target = equation == 0 ? b.x : b.y
+                            let offset = equation * 3
+                            row[offset] = a.x
+                            row[offset + 1] = a.y
+                            row[offset + 2] = 1
+                            if !affineOnly {
+                                row[6] = -a.x * target
+                                row[7] = -a.y * target
+                            }
+                            for r in 0..<unknowns where row[r] != 0 {
+                                atb[r] += w * row[r] * target
+                                let scaled = w * row[r]
+                                for c in 0..<unknowns { ata[r &* unknowns &+ c] += scaled * row[c] }
+                            }
+                        }
+                    }
                 }
             }
         }

@@ -81,22 +81,45 @@ enum LEDSampler {
         // Only a modest spill is safely invertible; beyond that the lattice is not resolved.
         guard 4 * (side + diagonal) > 0.02, 4 * (side + diagonal) < 0.8 else { return levels }
         var own = levels
+        var next = levels
+        let cols = grid.cols, rows = grid.rows
         for _ in 0..<6 {
-            var next = own
-            for y in 0..<grid.rows {
-                for x in 0..<grid.cols {
-                    var spill: Float = 0
-                    for dy in -1...1 {
-                        for dx in -1...1 where dx != 0 || dy != 0 {
-                            let nx = x + dx, ny = y + dy
-                            guard nx >= 0, ny >= 0, nx < grid.cols, ny < grid.rows else { continue }
-                            spill += (dx == 0 || dy == 0 ? side : diagonal) * own[ny * grid.cols + nx]
+            // Unchecked buffers (every index is tested against the grid or lies inside it);
+            // interior LEDs, all but the border, skip the eight edge tests. Neighbours are
+            // summed in the same order either way.
+            levels.withUnsafeBufferPointer { levels in
+                own.withUnsafeBufferPointer { own in
+                    next.withUnsafeMutableBufferPointer { next in
+                        for y in 0..<rows {
+                            for x in 0..<cols {
+                                let i = y &* cols &+ x
+                                var spill: Float = 0
+                                if x > 0, y > 0, x < cols &- 1, y < rows &- 1 {
+                                    let above = i &- cols, below = i &+ cols
+                                    spill += diagonal * own[above &- 1]
+                                    spill += side * own[above]
+                                    spill += diagonal * own[above &+ 1]
+                                    spill += side * own[i &- 1]
+                                    spill += side * own[i &+ 1]
+                                    spill += diagonal * own[below &- 1]
+                                    spill += side * own[below]
+                                    spill += diagonal * own[below &+ 1]
+                                } else {
+                                    for dy in -1...1 {
+                                        for dx in -1...1 where dx != 0 || dy != 0 {
+                                            let nx = x + dx, ny = y + dy
+                                            guard nx >= 0, ny >= 0, nx < cols, ny < rows else { continue }
+                                            spill += (dx == 0 || dy == 0 ? side : diagonal) * own[ny &* cols &+ nx]
+                                        }
+                                    }
+                                }
+                                next[i] = max(0, levels[i] - spill)
+                            }
                         }
                     }
-                    next[y * grid.cols + x] = max(0, levels[y * grid.cols + x] - spill)
                 }
             }
-            own = next
+            swap(&own, &next)
         }
         return own
     }

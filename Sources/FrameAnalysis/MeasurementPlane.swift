@@ -27,8 +27,9 @@ protocol LinearPlane {
     var width: Int { get }
     var height: Int { get }
     func value(_ x: Int, _ y: Int) -> Float
-    /// The brightest light in row y, columns x0..<x1.
-    func rowMaximum(_ y: Int, _ x0: Int, _ x1: Int) -> Float
+    /// The brightest light in each `factor` x `factor` block, row-major, `width / factor` by
+    /// `height / factor` blocks (partial blocks at the right and bottom edge left out).
+    func blockMaxima(factor: Int) -> [Float]
     /// Over the square window of half-size `half` at (cx, cy): the sum of sample excess over
     /// 40% of the window's range, its first moments about the centre, and the range in light.
     func spotMoments(_ cx: Int, _ cy: Int, _ half: Int) -> (weight: Float, x: Float, y: Float, range: Float)
@@ -47,42 +48,60 @@ struct PlaneView<Sample: FixedWidthInteger & UnsignedInteger>: LinearPlane {
         table[Int(truncatingIfNeeded: base[y &* width &+ x])]
     }
 
-    /// Compares raw samples (the table is monotonic) and converts once.
-    @inline(__always)
-    func rowMaximum(_ y: Int, _ x0: Int, _ x1: Int) -> Float {
-        var top: Sample = 0
-        let row = base + y &* width
-        for x in x0..<x1 { top = max(top, row[x]) }
-        return table[Int(truncatingIfNeeded: top)]
+    /// Compares raw samples (the table is monotonic) and converts once per block. Each band
+    /// of `factor` rows is first reduced to one row of column maxima (contiguous, vectorised),
+    /// then each block's columns; the frame's one full pass costs about a plain read.
+    func blockMaxima(factor: Int) -> [Float] {
+        let w = width / factor, h = height / factor
+        var result = [Float](repeating: 0, count: w * h)
+        withUnsafeTemporaryAllocation(of: Sample.self, capacity: w * factor) { columns in
+            for by in 0..<h {
+                let band = base + by &* factor &* width
+                for x in 0..<(w &* factor) { columns[x] = band[x] }
+                for j in 1..<max(1, factor) {
+                    let row = band + j &* width
+                    for x in 0..<(w &* factor) { columns[x] = max(columns[x], row[x]) }
+                }
+                for bx in 0..<w {
+                    var top: Sample = 0
+                    for x in (bx &* factor)..<((bx &+ 1) &* factor) { top = max(top, columns[x]) }
+                    result[by &* w &+ bx] = table[Int(truncatingIfNeeded: top)]
+                }
+            }
+        }
+        return result
     }
 
     /// On raw integer samples (the table is monotonic and the centroid only needs a
     /// threshold): integer adds in the inner loops, no table lookups. This is the hottest loop
-    /// of registration.
+    /// of registration. The loops count 0..<span with wrapping index arithmetic: a ClosedRange
+    /// loop checks every increment for overflow, which kept the min/max pass scalar.
     @inline(__always)
     func spotMoments(_ cx: Int, _ cy: Int, _ half: Int) -> (weight: Float, x: Float, y: Float, range: Float) {
+        let span = 2 &* half &+ 1
+        let corner = base + ((cy &- half) &* width &+ (cx &- half))
         var low = Sample.max, high = Sample.min
-        for y in (cy &- half)...(cy &+ half) {
-            let row = base + y &* width
-            for x in (cx &- half)...(cx &+ half) {
-                let v = row[x]
+        for j in 0..<span {
+            let row = corner + j &* width
+            for k in 0..<span {
+                let v = row[k]
                 low = min(low, v)
                 high = max(high, v)
             }
         }
         let level = Int32(truncatingIfNeeded: low) &+ (Int32(truncatingIfNeeded: high) &- Int32(truncatingIfNeeded: low)) &* 2 / 5
         var sw: Int64 = 0, sx: Int64 = 0, sy: Int64 = 0
-        for y in (cy &- half)...(cy &+ half) {
-            let row = base + y &* width
+        for j in 0..<span {
+            let row = corner + j &* width
             var rowWeight: Int32 = 0, rowX: Int32 = 0
-            for x in (cx &- half)...(cx &+ half) {
-                let w = max(0, Int32(truncatingIfNeeded: row[x]) &- level)
+            for k in 0..<span {
+                let w = max(0, Int32(truncatingIfNeeded: row[k]) &- level)
                 rowWeight &+= w
-                rowX &+= w &* Int32(truncatingIfNeeded: x &- cx)
+                rowX &+= w &* Int32(truncatingIfNeeded: k &- half)
             }
             sw &+= Int64(rowWeight)
             sx &+= Int64(rowX)
-            sy &+= Int64(rowWeight) &* Int64(y &- cy)
+            sy &+= Int64(rowWeight) &* Int64(j &- half)
         }
         return (Float(sw), Float(sx), Float(sy),
                 table[Int(truncatingIfNeeded: high)] - table[Int(truncatingIfNeeded: low)])

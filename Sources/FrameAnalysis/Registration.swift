@@ -96,6 +96,8 @@ public struct Registration: Sendable {
         self.grid = grid
         self.gridToCamera = gridToCamera
         self.lens = lens
+        // `correction` reads the field unchecked.
+        precondition(fieldX.count == fieldCols * fieldRows && fieldY.count == fieldX.count)
         self.blockSize = blockSize
         self.fieldCols = fieldCols
         self.fieldRows = fieldRows
@@ -125,10 +127,14 @@ public struct Registration: Sendable {
         let x0 = min(Int(fx), max(0, fieldCols - 2)), y0 = min(Int(fy), max(0, fieldRows - 2))
         let x1 = min(x0 + 1, fieldCols - 1), y1 = min(y0 + 1, fieldRows - 1)
         let tx = fx - Double(x0), ty = fy - Double(y0)
+        // x0...x1 and y0...y1 are clamped to the field, whose size init checks: unchecked
+        // reads, as this runs for every projected LED position.
         func mix(_ f: [Double]) -> Double {
-            let top = f[y0 * fieldCols + x0] * (1 - tx) + f[y0 * fieldCols + x1] * tx
-            let bottom = f[y1 * fieldCols + x0] * (1 - tx) + f[y1 * fieldCols + x1] * tx
-            return top * (1 - ty) + bottom * ty
+            f.withUnsafeBufferPointer { f in
+                let top = f[y0 &* fieldCols &+ x0] * (1 - tx) + f[y0 &* fieldCols &+ x1] * tx
+                let bottom = f[y1 &* fieldCols &+ x0] * (1 - tx) + f[y1 &* fieldCols &+ x1] * tx
+                return top * (1 - ty) + bottom * ty
+            }
         }
         return Point(mix(fieldX), mix(fieldY))
     }
@@ -203,16 +209,7 @@ enum Registrar {
         // Block maxima, then a morphological closing: LEDs are bright points on a dark face,
         // so this fills the gaps between them while flat clutter, however large, stays at its
         // own (darker) level. Block means would let sparse LEDs sink into the clutter.
-        var small = [Float](repeating: 0, count: w * h)
-        for by in 0..<h {
-            for bx in 0..<w {
-                var top: Float = 0
-                for y in by &* factor..<(by &+ 1) &* factor {
-                    top = max(top, plane.rowMaximum(y, bx &* factor, (bx &+ 1) &* factor))
-                }
-                small[by &* w &+ bx] = top
-            }
-        }
+        var small = plane.blockMaxima(factor: factor)
         small = morphology(small, width: w, height: h, radius: 3, maximum: true)
         small = morphology(small, width: w, height: h, radius: 3, maximum: false)
         let threshold = otsu(small)
@@ -348,9 +345,8 @@ enum Registrar {
                 for start in Swift.stride(from: 0, to: count, by: segment) {
                     let piece = Array(detrended[start..<min(count, start + segment)])
                     guard piece.count >= segment / 2 else { continue }
-                    for (index, frequency) in frequencies.enumerated() {
-                        power[index] += goertzelPower(piece, cyclesPerSample: frequency / Double(perUnit))
-                    }
+                    let powers = goertzelPowers(piece, cyclesPerSample: frequencies.map { $0 / Double(perUnit) })
+                    for index in power.indices { power[index] += powers[index] }
                 }
             }
             // Accept when the grid's own frequency carries a fair share of the strongest peak:
@@ -666,16 +662,29 @@ enum Registrar {
     }
 }
 
-/// Power of one frequency in a real signal (Goertzel: one multiply-add per sample, no sin/cos).
-func goertzelPower(_ signal: [Double], cyclesPerSample: Double) -> Double {
-    let coefficient = 2 * cos(2 * Double.pi * cyclesPerSample)
-    var s1 = 0.0, s2 = 0.0
-    for v in signal {
-        let s0 = v + coefficient * s1 - s2
-        s2 = s1
-        s1 = s0
+/// Power of each frequency in a real signal (Goertzel: one multiply-add per sample, no
+/// sin/cos). Four frequencies share one pass: each recurrence is a serial chain of dependent
+/// multiply-adds, so one at a time leaves the FPU waiting on latency; four independent lanes
+/// fill it. Every lane does exactly the scalar arithmetic, so results are bit-identical.
+func goertzelPowers(_ signal: [Double], cyclesPerSample: [Double]) -> [Double] {
+    var powers: [Double] = []
+    powers.reserveCapacity(cyclesPerSample.count)
+    for first in Swift.stride(from: 0, to: cyclesPerSample.count, by: 4) {
+        var coefficient = SIMD4<Double>(repeating: 0)
+        for lane in 0..<min(4, cyclesPerSample.count - first) {
+            coefficient[lane] = 2 * cos(2 * Double.pi * cyclesPerSample[first + lane])
+        }
+        var s1 = SIMD4<Double>(repeating: 0), s2 = SIMD4<Double>(repeating: 0)
+        for v in signal {
+            let s0 = SIMD4(repeating: v) + coefficient * s1 - s2
+            s2 = s1
+            s1 = s0
+        }
+        for lane in 0..<min(4, cyclesPerSample.count - first) {
+            powers.append(s1[lane] * s1[lane] + s2[lane] * s2[lane] - coefficient[lane] * s1[lane] * s2[lane])
+        }
     }
-    return s1 * s1 + s2 * s2 - coefficient * s1 * s2
+    return powers
 }
 
 /// The median of at most ~2000 evenly spaced values: plenty for thresholds, and no full sort.
@@ -716,25 +725,39 @@ func otsu(_ values: [Float]) -> Float {
 }
 
 /// Separable grey dilation (maximum) or erosion (minimum) over a square of side 2*radius+1.
+/// Unchecked buffers (every index is clamped to the frame) and the choice made once outside
+/// the loops: four of these run per capture over the reduced frame.
 func morphology(_ values: [Float], width: Int, height: Int, radius: Int, maximum: Bool) -> [Float] {
+    maximum ? morphology(values, width: width, height: height, radius: radius, max)
+            : morphology(values, width: width, height: height, radius: radius, min)
+}
+
+@inline(__always)
+private func morphology(_ values: [Float], width: Int, height: Int, radius: Int,
+                        _ pick: (Float, Float) -> Float) -> [Float] {
     var horizontal = values
-    for y in 0..<height {
-        for x in 0..<width {
-            var v = values[y * width + x]
-            for k in max(0, x - radius)...min(width - 1, x + radius) {
-                v = maximum ? max(v, values[y * width + k]) : min(v, values[y * width + k])
+    values.withUnsafeBufferPointer { values in
+        horizontal.withUnsafeMutableBufferPointer { horizontal in
+            for y in 0..<height {
+                let row = y &* width
+                for x in 0..<width {
+                    var v = values[row &+ x]
+                    for k in max(0, x &- radius)...min(width &- 1, x &+ radius) { v = pick(v, values[row &+ k]) }
+                    horizontal[row &+ x] = v
+                }
             }
-            horizontal[y * width + x] = v
         }
     }
     var out = horizontal
-    for y in 0..<height {
-        for x in 0..<width {
-            var v = horizontal[y * width + x]
-            for k in max(0, y - radius)...min(height - 1, y + radius) {
-                v = maximum ? max(v, horizontal[k * width + x]) : min(v, horizontal[k * width + x])
+    horizontal.withUnsafeBufferPointer { horizontal in
+        out.withUnsafeMutableBufferPointer { out in
+            for y in 0..<height {
+                for x in 0..<width {
+                    var v = horizontal[y &* width &+ x]
+                    for k in max(0, y &- radius)...min(height &- 1, y &+ radius) { v = pick(v, horizontal[k &* width &+ x]) }
+                    out[y &* width &+ x] = v
+                }
             }
-            out[y * width + x] = v
         }
     }
     return out

@@ -127,6 +127,24 @@ let hiddenAnalysisCommands: [String: @Sendable ([String]) throws -> Void] = [
         try ImageFiles.write(CaptureSimulator(display: display, camera: camera).render(TestPattern(rawValue: arguments[4])!),
                              to: arguments[0])
     },
+    // For optimisation work: FNV-1a digest of every output bit (relative levels, defects,
+    // homography, lens) of analysing FILE with COLSxROWS, so a speed change can be shown to
+    // leave results bit-identical.
+    "analysis-digest": { arguments in
+        let (image, _) = try ImageFiles.read(path: arguments[0])
+        let result = try FrameAnalyzer.analyze(image, options: AnalysisOptions(grid: LEDGrid(parsing: arguments[1])!,
+                                                                               pattern: .white), response: .linear)
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        func mix(_ value: UInt64) { hash = (hash ^ value) &* 0x100_0000_01b3 }
+        result.relativeLevels.forEach { mix(UInt64($0.bitPattern)) }
+        result.registration.gridToCamera.m.forEach { mix($0.bitPattern) }
+        mix(result.registration.lens.k.bitPattern)
+        if let u = result.uniformity {
+            [u.ledStandardDeviation, u.p5, u.p95, u.fieldMinOverMax].forEach { mix($0.bitPattern) }
+        }
+        result.defects.defects.forEach { mix(UInt64($0.x)); mix(UInt64($0.y)); $0.kind.rawValue.utf8.forEach { mix(UInt64($0)) } }
+        print(String(format: "%016llx  %d defects", hash, result.defects.defects.count))
+    },
     // For profilers: analyse one file N times.
     "analysis-repeat": { arguments in
         let (image, _) = try ImageFiles.read(path: arguments[0])
