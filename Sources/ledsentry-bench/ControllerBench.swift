@@ -57,20 +57,27 @@ let controllerBenchmarks: [Benchmark] = [
         }
     },
     Benchmark(name: "controller-noisy-wall",
-              summary: "a 4-cabinet wall (32768 LEDs) read over a link dropping and corrupting 0.1% of bytes each way (2 reads)") {
-        try withEmulator(cabinets: "2x2", extra: ["--seed", "9", "--fault", "flaky-link drop=0.001 corrupt=0.001"],
-                         attemptTimeout: .milliseconds(100)) { client in
-            let identity = try await client.identify()
-            for read in 1...2 {
-                let before = await client.statistics()
-                let start = ContinuousClock.now
-                let map = try await client.readWallStatus(identity: identity)
-                let took = start.duration(to: .now)
-                let after = await client.statistics()
-                precondition(map.faults.isEmpty && map.cabinets.allSatisfy { $0?.count == 8192 }, "wrong data accepted")
-                let chunks = after.requests - before.requests
-                print("   read \(read): \(ms(took)); \(chunks) chunks (\(map.cabinets.count * 8192 / max(1, chunks)) B average), "
-                      + "\(after.retries - before.retries) retries, \(after.rejectedFrames - before.rejectedFrames) rejected frames; data exact")
+              summary: "a 4-cabinet wall (32768 LEDs) read over a link dropping and corrupting 0.1% of bytes each way, "
+                  + "fixed vs adaptive attempt timeouts, 500 ms (the protocol's) and 100 ms ceilings (2 reads each)") {
+        for ceiling in [500, 100] {
+            for adaptive in [false, true] {
+                print("   attempts \(adaptive ? "adaptive, at most" : "fixed at") \(ceiling) ms:")
+                try withEmulator(cabinets: "2x2", extra: ["--seed", "9", "--fault", "flaky-link drop=0.001 corrupt=0.001"],
+                                 attemptTimeout: .milliseconds(ceiling)) { client in
+                    try await client.withSession { $0.adaptiveTimeouts = adaptive }
+                    let identity = try await client.identify()
+                    for read in 1...2 {
+                        let before = await client.statistics()
+                        let start = ContinuousClock.now
+                        let map = try await client.readWallStatus(identity: identity)
+                        let took = start.duration(to: .now)
+                        let after = await client.statistics()
+                        precondition(map.faults.isEmpty && map.cabinets.allSatisfy { $0?.count == 8192 }, "wrong data accepted")
+                        let chunks = after.requests - before.requests
+                        print("     read \(read): \(ms(took)); \(chunks) chunks (\(map.cabinets.count * 8192 / max(1, chunks)) B average), "
+                              + "\(after.retries - before.retries) retries, \(after.rejectedFrames - before.rejectedFrames) rejected frames; data exact")
+                    }
+                }
             }
         }
     },

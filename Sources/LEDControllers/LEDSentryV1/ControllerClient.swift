@@ -65,7 +65,20 @@ public actor ControllerClient {
         return response
     }
 
-    public func identify() async throws(ControllerError) -> Identity { try await send(IdentifyRequest()) }
+    /// The sending card's identity; a geometry outside the protocol's limits (zero-sized,
+    /// more cabinets than a u16 numbers, more modules than MODULE_TEST carries) is
+    /// `badResponse` naming the field, so no caller loops over a hostile wall.
+    public func identify() async throws(ControllerError) -> Identity {
+        let identity = try await send(IdentifyRequest())
+        try checkGeometry(identity.geometry)
+        return identity
+    }
+
+    private func checkGeometry(_ geometry: WallGeometry) throws(ControllerError) {
+        if let problem = geometry.limitViolation {
+            throw .badResponse(port: portName, request: "IDENTIFY", problem: problem, received: geometry.serialized)
+        }
+    }
 
     public func cabinetInfo(_ cabinet: UInt16) async throws(ControllerError) -> CabinetInfo {
         try await checked(send(CabinetInfoRequest(cabinet: cabinet)), "cabinet") { $0.cabinet == cabinet }
@@ -163,14 +176,9 @@ public actor ControllerClient {
         }
         let geometry: WallGeometry
         if let identity { geometry = identity.geometry } else { geometry = try await identify().geometry }
+        // Also for a caller's identity: the sums below and the loop trust these limits.
+        try checkGeometry(geometry)
         let perCabinet = geometry.ledsPerCabinet
-        // A cabinet's status length travels as a u32: a geometry beyond that is not a wall
-        // this protocol can describe (and would overflow the sums below).
-        guard perCabinet <= Int(UInt32.max) else {
-            throw .badResponse(port: portName, request: "IDENTIFY", problem:
-                "a cabinet of \(geometry.cabinetWidth) x \(geometry.cabinetHeight) LEDs exceeds the protocol's u32 status length",
-                received: geometry.serialized)
-        }
         let wallTotal = perCabinet * geometry.cabinetCount
         var cabinets: [[UInt8]?] = []
         var unreadable: [Int: String] = [:]
