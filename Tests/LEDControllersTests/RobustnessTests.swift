@@ -165,7 +165,11 @@ final class RobustnessTests: XCTestCase {
         XCTAssertEqual(timer.timeout(attempt: 0, ceiling: ceiling), RetransmissionTimer.floor, "a fast link hits the floor")
         XCTAssertEqual(timer.timeout(attempt: 1, ceiling: ceiling), RetransmissionTimer.floor * 2, "backed off")
         XCTAssertEqual(timer.timeout(attempt: 5, ceiling: ceiling), ceiling, "never above the ceiling")
-        XCTAssertEqual(timer.timeout(attempt: 0, ceiling: .milliseconds(30)), .milliseconds(30), "a user's shorter timeout wins")
+        XCTAssertEqual(timer.timeout(attempt: 0, ceiling: .milliseconds(10)), .milliseconds(10), "a user's shorter timeout wins")
+        timer.backOff()
+        XCTAssertEqual(timer.timeout(attempt: 0, ceiling: ceiling), RetransmissionTimer.floor * 2, "a needed longer wait is kept")
+        timer.record(.microseconds(200))
+        XCTAssertEqual(timer.timeout(attempt: 0, ceiling: ceiling), RetransmissionTimer.floor, "until a clean sample")
         var slow = RetransmissionTimer()
         for _ in 0..<20 { slow.record(.milliseconds(200)) }
         let settled = slow.timeout(attempt: 0, ceiling: .seconds(3))
@@ -196,15 +200,19 @@ final class RobustnessTests: XCTestCase {
     }
 
     func testADeviceThatTurnsSlowIsStillHeardThroughBackoff() async throws {
-        // Fast for 10 requests (the timer learns ~0 ms), then 150 ms an answer: more than
-        // the 60 ms floor, so the first attempts time out and the doubled ones succeed.
-        let link = SlowingLink { index in index < 10 ? .zero : .milliseconds(150) }
+        // Fast for 10 requests (the timer learns ~0 ms), then 100 ms an answer: more than
+        // the 20 ms floor, so the first attempts time out (this fake drops the earlier
+        // attempt's answer) and a doubled one (160 ms) succeeds; later requests start from
+        // the longer wait that worked.
+        let link = SlowingLink { index in index < 10 ? .zero : .milliseconds(100) }
         let client = ControllerClient(transport: link, attemptTimeout: .milliseconds(500))
         for _ in 0..<10 { _ = try await client.parameter(.brightness) }
         for _ in 0..<3 {
             let reading = try await client.parameter(.brightness)
             XCTAssertEqual(reading.value, 80)
         }
+        let resends = link.requests.dropFirst(10).filter { $0.flags.contains(.retry) }.count
+        XCTAssertLessThan(resends, 3 * 3, "the kept backoff spares later requests some re-sends")
     }
 
     // MARK: 5. Slow lines, reboots, odd settings
@@ -232,7 +240,7 @@ final class RobustnessTests: XCTestCase {
     func testAfterARebootTheSilenceIsWaitedOutEvenWithShortLearnedTimeouts() async throws {
         let emulator = try startEmulator(smallWall)
         defer { emulator.stop() }
-        // One re-send only: 60 + 120 ms of learned attempts would not cover the 500 ms silence.
+        // One re-send only: 20 + 40 ms of learned attempts would not cover the 500 ms silence.
         let client = try termiosClient(emulator, retries: 1)
         for _ in 0..<10 { _ = try await client.parameter(.gamma) }
         try await client.reboot()

@@ -113,7 +113,10 @@ public final class ControllerSession {
     public func exchange(command: Command, payload: [UInt8], summary: String) throws(ControllerError) -> Frame {
         let requestID = nextRequestID()
         let ceiling = attemptTimeout ?? command.attemptTimeout
-        let timer = adaptiveTimeouts ? timers[command, default: RetransmissionTimer()] : RetransmissionTimer()
+        // REBOOT keeps the full wait: a spurious re-send could reboot a device that does not
+        // remember its answers twice, and its answer comes at once anyway.
+        let adaptive = adaptiveTimeouts && command != .reboot
+        let timer = adaptive ? timers[command, default: RetransmissionTimer()] : RetransmissionTimer()
         let label = "\(summary) [request id \(requestID)]"
         var request = Frame(requestID: requestID, command: command.rawValue, payload: payload)
         var seen = Observations()
@@ -128,6 +131,9 @@ public final class ControllerSession {
 
         // A negative count from a caller would trap the range: it means no re-sends.
         let resends = max(0, retries)
+        // Whether the last attempt ended on a damaged answer (bad CRC, a header whose bytes
+        // stopped): then the device did answer it, and the next answer is the re-send's.
+        var answerWasDamaged = false
         for attempt in 0...resends {
             if attempt > 0 {
                 request.flags.insert(.retry)
@@ -146,11 +152,16 @@ public final class ControllerSession {
             }
             if let response = try awaitResponse(id: requestID, command: command, deadline: deadline,
                                                 hardDeadline: start + max(timeout, ceiling) + Self.longestFrameTime,
-                                                seen: &seen, label: label) {
-                if adaptiveTimeouts {
-                    // Karn's rule: a re-sent request's answer may be the first attempt's,
-                    // so only first attempts are timed.
-                    if attempt == 0 { timers[command, default: RetransmissionTimer()].record(ContinuousClock.now - start) }
+                                                seen: &seen, answerWasDamaged: &answerWasDamaged, label: label) {
+                if adaptive {
+                    // Karn's rule: after a silent attempt the answer may be that attempt's, so
+                    // it is not timed; the longer wait that worked is kept instead (TCP's
+                    // backoff persists until a clean sample).
+                    if attempt == 0 || answerWasDamaged {
+                        timers[command, default: RetransmissionTimer()].record(ContinuousClock.now - start)
+                    } else {
+                        timers[command, default: RetransmissionTimer()].backOff()
+                    }
                 }
                 let rebooting = command == .reboot && response.status == Status.ok.rawValue
                 quietUntil = rebooting ? ContinuousClock.now + Self.rebootSilence : nil
@@ -171,7 +182,9 @@ public final class ControllerSession {
     /// An answer whose bytes are still arriving at `deadline` is waited for (a long frame
     /// on a slow line is not lost), while bytes keep coming and until `hardDeadline`.
     private func awaitResponse(id: UInt16, command: Command, deadline: Deadline, hardDeadline: Deadline,
-                               seen: inout Observations, label: String) throws(ControllerError) -> Frame? {
+                               seen: inout Observations, answerWasDamaged: inout Bool,
+                               label: String) throws(ControllerError) -> Frame? {
+        answerWasDamaged = false
         let attemptStart = ContinuousClock.now
         var lastByteAt = attemptStart
         // A gap this long inside a frame means its bytes stopped (lost), not that they are slow.
@@ -192,7 +205,10 @@ public final class ControllerSession {
                 case .rejected(let reason, let discarded):
                     statistics.rejectedFrames += 1
                     seen.note("rejected frame: \(reason): \(hexDump(discarded, limit: 16))")
-                    if case .badCRC = reason { return nil }
+                    if case .badCRC = reason {
+                        answerWasDamaged = true
+                        return nil
+                    }
                 }
             }
             let now = ContinuousClock.now
@@ -215,7 +231,10 @@ public final class ControllerSession {
                     seen.note("incomplete frame abandoned after 100 ms: \(hexDump(abandoned, limit: 16))")
                     // A header that stalled lost bytes (the answer, most likely): retry now
                     // rather than wait out the attempt.
-                    if abandoned.count >= Frame.headerSize { return nil }
+                    if abandoned.count >= Frame.headerSize {
+                        answerWasDamaged = true
+                        return nil
+                    }
                 }
             } catch {
                 throw .link(error, request: label)
@@ -267,15 +286,21 @@ public final class ControllerSession {
 
 /// The attempt timeout from measured round trips, as TCP computes its RTO (RFC 6298):
 /// smoothed RTT plus four mean deviations, at least `floor`, at most the protocol's
-/// per-command timeout, doubled for each re-send. Before the first sample: the ceiling.
+/// per-command timeout, doubled for each re-send and kept doubled after an exchange that
+/// needed it. Before the first sample: the ceiling.
 struct RetransmissionTimer {
-    /// The protocol lets a device take 50 ms to answer (section 2); 10 ms more for the
-    /// line. Answers faster than this on a PTY do not make a lost answer cheaper than it.
-    static let floor = Duration.milliseconds(60)
+    /// Below this a busy host's scheduling, not the link, decides; a device slower than
+    /// it (the protocol allows 50 ms) costs a harmless RETRY until the backoff learns it.
+    static let floor = Duration.milliseconds(20)
     private(set) var smoothed: Double? // seconds
     private(set) var deviation = 0.0
+    /// Doublings kept from exchanges that needed a longer wait, until the next clean sample.
+    private(set) var backoff = 0
+
+    mutating func backOff() { backoff = min(backoff + 1, 6) }
 
     mutating func record(_ sample: Duration) {
+        backoff = 0
         let seconds = Double(sample.components.seconds) + Double(sample.components.attoseconds) / 1e18
         guard let previous = smoothed else {
             smoothed = seconds
@@ -289,7 +314,7 @@ struct RetransmissionTimer {
     func timeout(attempt: Int, ceiling: Duration) -> Duration {
         guard let smoothed else { return ceiling }
         let base = max(Self.floor, .seconds(smoothed + 4 * deviation))
-        let backedOff = base * (1 << min(attempt, 6))
+        let backedOff = base * (1 << min(attempt + backoff, 6))
         return min(ceiling, backedOff)
     }
 }
