@@ -298,3 +298,29 @@ final class TricklingLink: FakeLink, @unchecked Sendable {
         return bytes
     }
 }
+
+/// Sends only the first 12 bytes of each answer, and returns empty reads instead of
+/// waiting for its deadline (a transport that breaks the `read` contract).
+final class EmptyReadingLink: FakeLink, @unchecked Sendable {
+    override func deliver(_ response: Frame, index: Int) -> [UInt8] { Array(response.serialized.prefix(12)) }
+    override func read(maxCount: Int, deadline: Deadline) throws(LinkError) -> [UInt8] {
+        do { return try super.read(maxCount: maxCount, deadline: .now) } catch .timedOut { return [] }
+    }
+}
+
+/// Sends `count` unsolicited EVENT frames (sequences 1...count) before its first answer.
+final class EventFloodingLink: FakeLink, @unchecked Sendable {
+    let count: Int
+    init(count: Int) {
+        self.count = count
+        super.init()
+    }
+    override func deliver(_ response: Frame, index: Int) -> [UInt8] {
+        guard index == 0 else { return response.serialized }
+        return (1...count).flatMap { sequence in
+            Frame(flags: [.response, .event], requestID: 0, command: Command.event.rawValue,
+                  payload: EventRecord(sequence: UInt32(sequence), uptimeSeconds: 1, type: .linkError,
+                                       cabinet: EventRecord.sendingCard, value: 1).serialized).serialized
+        } + response.serialized
+    }
+}

@@ -226,6 +226,34 @@ final class RobustnessTests: XCTestCase {
         XCTAssertEqual(link.requests.count, 1, "no re-send while the answer was arriving")
     }
 
+    func testEmptyReadsDoNotKeepAStalledAnswerAlive() async {
+        let link = EmptyReadingLink()
+        let client = ControllerClient(transport: link, retries: 1, attemptTimeout: quick)
+        let start = ContinuousClock.now
+        do {
+            _ = try await client.identify()
+            XCTFail("a truncated answer was accepted")
+        } catch {
+            guard case .noResponse(_, _, let attempts, _) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(attempts, 2)
+        }
+        // Each attempt ends 40 ms after its start (the header's bytes stopped), not after the
+        // 1.1 s an answer still arriving may take.
+        XCTAssertLessThan(ContinuousClock.now - start, .milliseconds(900))
+    }
+
+    func testAFloodOfEventsKeepsTheNewestInABoundedQueue() async throws {
+        let link = EventFloodingLink(count: 1500)
+        let client = ControllerClient(transport: link, attemptTimeout: .milliseconds(500))
+        let reading = try await client.parameter(.brightness)
+        XCTAssertEqual(reading.value, 80)
+        let events = await client.takeUnsolicitedEvents()
+        XCTAssertEqual(events.count, ControllerSession.maximumQueuedEvents)
+        XCTAssertEqual(events.last?.sequence, 1500)
+        let statistics = await client.statistics()
+        XCTAssertEqual(statistics.droppedEvents, 1500 - ControllerSession.maximumQueuedEvents)
+    }
+
     func testANegativeRetryCountMeansOneAttemptNotATrap() async {
         let client = ControllerClient(transport: SilentLink(), retries: -1, attemptTimeout: quick)
         do {

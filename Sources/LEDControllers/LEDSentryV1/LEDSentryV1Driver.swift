@@ -10,6 +10,8 @@ public struct LinkStatistics: Sendable, Equatable {
     public var events = 0
     /// BUSY answers to reads that were then asked again as new requests.
     public var busyRetries = 0
+    /// Unsolicited events forgotten because the queue was full (nobody took them).
+    public var droppedEvents = 0
 }
 
 /// The protocol engine: sends one request at a time over a blocking `Transport`, with
@@ -46,6 +48,7 @@ public final class ControllerSession {
     /// this instant wait until it has passed.
     private var quietUntil: ContinuousClock.Instant?
     private static let rebootSilence = Duration.milliseconds(1000)
+    static let maximumQueuedEvents = 1024
     /// A 1038-byte frame at 9600 baud: an answer still arriving may take this much longer
     /// than its attempt, and no more (a device streaming chatter cannot hold an attempt).
     private static let longestFrameTime = Duration.milliseconds(1100)
@@ -222,6 +225,12 @@ public final class ControllerSession {
             let readDeadline = decoder.hasPartialFrame ? min(attemptDeadline, stallDeadline) : attemptDeadline
             do {
                 let bytes = try transport.read(maxCount: Frame.maximumSize * 2, deadline: readDeadline)
+                guard !bytes.isEmpty else {
+                    // A transport that returns nothing instead of waiting (against its
+                    // contract): no byte arrived, so no frame is "still arriving"; don't spin.
+                    nap(for: .milliseconds(1))
+                    continue
+                }
                 decoder.append(bytes)
                 lastByteAt = .now
             } catch .timedOut {
@@ -245,7 +254,14 @@ public final class ControllerSession {
     private func queueEvent(_ frame: Frame, seen: inout Observations) {
         statistics.events += 1
         do {
-            unsolicitedEvents.append(try EventRecord(payload: frame.payload))
+            let event = try EventRecord(payload: frame.payload)
+            // A device that floods events must not grow the queue without bound while
+            // nobody takes them: the oldest go first (the device's log keeps them).
+            if unsolicitedEvents.count >= Self.maximumQueuedEvents {
+                unsolicitedEvents.removeFirst()
+                statistics.droppedEvents += 1
+            }
+            unsolicitedEvents.append(event)
         } catch {
             seen.note("malformed EVENT frame (\(error)): \(hexDump(frame.payload, limit: 16))")
         }
