@@ -107,8 +107,10 @@ let controllerFlakyBenchmark = Benchmark(
             }
             let took = start.duration(to: .now)
             let statistics = await client.statistics()
+            let attempts = correct + failed + statistics.retries
             print("   attempts \(adaptive ? "adaptive, at most" : "fixed at") 100 ms: \(correct) correct, \(failed) failed "
-                  + "requests in \(ms(took)) (\(ms(took / max(1, correct))) a correct answer), \(statistics.retries) re-sends")
+                  + "requests in \(ms(took)) (\(ms(took / max(1, correct))) a correct answer), \(statistics.retries) re-sends, "
+                  + "\(ms(took / max(1, attempts))) an attempt")
         }
     }
 }

@@ -20,6 +20,11 @@ final class FakeController {
         ledStatus = Array(repeating: Array(repeating: 0, count: 16 * 8), count: 2)
     }
 
+    /// Puts an answer in the retry memory, as an earlier session's request would have.
+    func remember(_ response: Frame) {
+        cache.append((response.requestID, response.command, response))
+    }
+
     func handle(_ request: Frame) -> Frame {
         if request.flags.contains(.retry),
            let cached = cache.first(where: { $0.id == request.requestID && $0.command == request.command }) {
@@ -322,5 +327,18 @@ final class EventFloodingLink: FakeLink, @unchecked Sendable {
                   payload: EventRecord(sequence: UInt32(sequence), uptimeSeconds: 1, type: .linkError,
                                        cabinet: EventRecord.sendingCard, value: 1).serialized).serialized
         } + response.serialized
+    }
+}
+
+/// Loses the first request frame on the line (the device never sees it), so the host's
+/// RETRY is the first the device hears of it.
+final class FirstRequestLosingLink: FakeLink, @unchecked Sendable {
+    private var hasLost = false
+    override func write(_ bytes: [UInt8], deadline: Deadline) throws(LinkError) {
+        guard hasLost else {
+            hasLost = true
+            return
+        }
+        try super.write(bytes, deadline: deadline)
     }
 }

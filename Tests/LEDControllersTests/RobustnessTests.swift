@@ -254,6 +254,19 @@ final class RobustnessTests: XCTestCase {
         XCTAssertEqual(statistics.droppedEvents, 1500 - ControllerSession.maximumQueuedEvents)
     }
 
+    func testARetryAnsweredFromAnEarlierSessionsMemoryStillSetsTheValue() async throws {
+        // An earlier session's SET_PARAM brightness = 50 had request id 1 too.
+        let link = FirstRequestLosingLink()
+        link.device.remember(Frame(flags: .response, requestID: 1, command: Command.setParameter.rawValue,
+                                   payload: ParameterValue(parameter: .brightness, value: 50).serialized))
+        let client = ControllerClient(transport: link, attemptTimeout: quick)
+        let now = try await client.setParameter(.brightness, to: 35)
+        XCTAssertEqual(now, 35)
+        XCTAssertEqual(link.device.parameters[1]?.value, 35, "the device really holds the new value")
+        XCTAssertEqual(link.requests.map(\.requestID), [1, 2], "the stale answer's id 1, then a new request")
+        XCTAssertEqual(link.device.executions[.setParameter], 1)
+    }
+
     func testANegativeRetryCountMeansOneAttemptNotATrap() async {
         let client = ControllerClient(transport: SilentLink(), retries: -1, attemptTimeout: quick)
         do {

@@ -90,9 +90,19 @@ public actor ControllerClient {
 
     /// Writes a parameter; returns the value now in force.
     public func setParameter(_ parameter: ParameterID, to value: Int32) async throws(ControllerError) -> Int32 {
-        try await checked(send(SetParameterRequest(parameter: parameter, value: value)), "param_id") {
-            $0.parameter == parameter
-        }.value
+        let request = SetParameterRequest(parameter: parameter, value: value)
+        let answer = try await withSession { session throws(ControllerError) in
+            let first = try session.send(request)
+            // Request ids restart at 1 in every session and a device remembers its last 8
+            // answers across sessions (and reboots): a RETRY whose first attempt was lost
+            // can match an earlier session's SET_PARAM with the same id and get its old
+            // value back, the new one never set. Setting a value twice is harmless, so a
+            // re-sent SET_PARAM whose answer differs from the request is asked once more,
+            // as a new request; that answer is the device's word.
+            guard first.value != value, session.lastExchangeRetries > 0 else { return first }
+            return try session.send(request)
+        }
+        return try checked(answer, "param_id") { $0.parameter == parameter }.value
     }
 
     public func showPattern(_ pattern: TestPattern, argument: UInt16 = 0) async throws(ControllerError) -> PatternSelection {

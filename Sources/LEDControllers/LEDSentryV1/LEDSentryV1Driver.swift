@@ -134,9 +134,9 @@ public final class ControllerSession {
 
         // A negative count from a caller would trap the range: it means no re-sends.
         let resends = max(0, retries)
-        // Whether the last attempt ended on a damaged answer (bad CRC, a header whose bytes
-        // stopped): then the device did answer it, and the next answer is the re-send's.
-        var answerWasDamaged = false
+        // When the last attempt ended on a damaged answer (bad CRC, a header whose bytes
+        // stopped): the device did answer it, so the next answer is the re-send's.
+        var damagedAnswerAt: ContinuousClock.Instant?
         for attempt in 0...resends {
             if attempt > 0 {
                 request.flags.insert(.retry)
@@ -153,19 +153,19 @@ public final class ControllerSession {
             do { try transport.write(request.serialized, deadline: deadline) } catch {
                 throw .link(error, request: label)
             }
-            if let response = try awaitResponse(id: requestID, command: command, deadline: deadline,
-                                                hardDeadline: start + max(timeout, ceiling) + Self.longestFrameTime,
-                                                seen: &seen, answerWasDamaged: &answerWasDamaged, label: label) {
-                if adaptive {
-                    // Karn's rule: after a silent attempt the answer may be that attempt's, so
-                    // it is not timed; the longer wait that worked is kept instead (TCP's
-                    // backoff persists until a clean sample).
-                    if attempt == 0 || answerWasDamaged {
-                        timers[command, default: RetransmissionTimer()].record(ContinuousClock.now - start)
-                    } else {
-                        timers[command, default: RetransmissionTimer()].backOff()
-                    }
-                }
+            // Karn's rule: after a silent attempt an answer may be that attempt's, so it is
+            // not timed; the longer wait that worked is kept instead (TCP's backoff persists
+            // until a clean sample). A damaged answer times the round trip as well as a good one.
+            let timed = adaptive && (attempt == 0 || damagedAnswerAt != nil)
+            let response = try awaitResponse(id: requestID, command: command, deadline: deadline,
+                                             hardDeadline: start + max(timeout, ceiling) + Self.longestFrameTime,
+                                             seen: &seen, damagedAnswerAt: &damagedAnswerAt, label: label)
+            if timed, let answeredAt = response.map({ _ in ContinuousClock.now }) ?? damagedAnswerAt {
+                timers[command, default: RetransmissionTimer()].record(answeredAt - start)
+            } else if adaptive && response != nil {
+                timers[command, default: RetransmissionTimer()].backOff()
+            }
+            if let response {
                 let rebooting = command == .reboot && response.status == Status.ok.rawValue
                 quietUntil = rebooting ? ContinuousClock.now + Self.rebootSilence : nil
                 return response
@@ -185,9 +185,9 @@ public final class ControllerSession {
     /// An answer whose bytes are still arriving at `deadline` is waited for (a long frame
     /// on a slow line is not lost), while bytes keep coming and until `hardDeadline`.
     private func awaitResponse(id: UInt16, command: Command, deadline: Deadline, hardDeadline: Deadline,
-                               seen: inout Observations, answerWasDamaged: inout Bool,
+                               seen: inout Observations, damagedAnswerAt: inout ContinuousClock.Instant?,
                                label: String) throws(ControllerError) -> Frame? {
-        answerWasDamaged = false
+        damagedAnswerAt = nil
         let attemptStart = ContinuousClock.now
         var lastByteAt = attemptStart
         // A gap this long inside a frame means its bytes stopped (lost), not that they are slow.
@@ -209,7 +209,7 @@ public final class ControllerSession {
                     statistics.rejectedFrames += 1
                     seen.note("rejected frame: \(reason): \(hexDump(discarded, limit: 16))")
                     if case .badCRC = reason {
-                        answerWasDamaged = true
+                        damagedAnswerAt = .now
                         return nil
                     }
                 }
@@ -219,6 +219,8 @@ public final class ControllerSession {
                                                           : deadline
             if now >= attemptDeadline {
                 seen.timeouts += 1
+                // Part of a frame came and stopped: the device answered, the line lost bytes.
+                if decoder.hasPartialFrame && lastByteAt > attemptStart { damagedAnswerAt = lastByteAt }
                 return nil
             }
             let stallDeadline = lastByteAt + Self.frameStallLimit
@@ -241,7 +243,7 @@ public final class ControllerSession {
                     // A header that stalled lost bytes (the answer, most likely): retry now
                     // rather than wait out the attempt.
                     if abandoned.count >= Frame.headerSize {
-                        answerWasDamaged = true
+                        damagedAnswerAt = lastByteAt
                         return nil
                     }
                 }
