@@ -137,6 +137,7 @@ public final class ControllerSession {
         // When the last attempt ended on a damaged answer (bad CRC, a header whose bytes
         // stopped): the device did answer it, so the next answer is the re-send's.
         var damagedAnswerAt: ContinuousClock.Instant?
+        var silentAttempts = 0
         for attempt in 0...resends {
             if attempt > 0 {
                 request.flags.insert(.retry)
@@ -145,8 +146,11 @@ public final class ControllerSession {
                 do { try transport.discardInput() } catch { throw .link(error, request: label) }
                 decoder.reset()
             }
-            // Each re-send waits twice as long (up to the ceiling), as TCP backs off its RTO.
-            var timeout = timer.timeout(attempt: attempt, ceiling: ceiling)
+            // Each re-send after a silent attempt waits twice as long (up to the ceiling), as
+            // TCP backs off its RTO; after a damaged answer the device is known to answer in
+            // time, so the wait does not grow (a lossy line is not a slow device).
+            if attempt > 0 && damagedAnswerAt == nil { silentAttempts += 1 }
+            var timeout = timer.timeout(attempt: silentAttempts, ceiling: ceiling)
             let start = ContinuousClock.now
             if let quietUntil, quietUntil > start { timeout = max(timeout, quietUntil - start + timeout) }
             let deadline = start + timeout
