@@ -20,7 +20,7 @@ struct LinkConnectionOptions: ParsableArguments {
     var port: String?
 
     @Option(help: ArgumentHelp("The longest wait for one attempt, in milliseconds (default: the protocol's 500, 2500 for module tests).",
-                               discussion: "Attempts usually wait less: a few times the measured round trip, at least 20 ms, doubling with each re-send.",
+                               discussion: "Attempts usually wait less: a few times the measured round trip, at least 20 ms, doubling after each silent attempt.",
                                valueName: "ms"))
     var timeout: Int?
 
