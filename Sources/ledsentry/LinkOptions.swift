@@ -19,7 +19,8 @@ struct LinkConnectionOptions: ParsableArguments {
         discussion: "Defaults to $LEDSENTRY_PORT. `ledsentry ports` lists what is attached.", valueName: "path|usb:vid:pid|serial"))
     var port: String?
 
-    @Option(help: ArgumentHelp("Milliseconds to wait for each attempt (default: the protocol's 500, 2500 for module tests).",
+    @Option(help: ArgumentHelp("The longest wait for one attempt, in milliseconds (default: the protocol's 500, 2500 for module tests).",
+                               discussion: "Attempts usually wait less: a few times the measured round trip, at least 20 ms, doubling after each silent attempt.",
                                valueName: "ms"))
     var timeout: Int?
 

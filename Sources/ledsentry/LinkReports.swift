@@ -236,6 +236,7 @@ enum EventTable {
             case .fanStall: "\(event.value) rpm"
             case .linkError: "\(event.value) errors"
             case .powerLoss: ""
+            case .unknown: "\(event.value)" // a newer firmware's type: its raw value
             }
             return ["\(event.sequence)", "\(event.uptimeSeconds)", "\(event.type)",
                     event.cabinet == EventRecord.sendingCard ? "sending card" : "\(event.cabinet)", value]

@@ -166,7 +166,8 @@ final class ControllerClientTests: XCTestCase {
             XCTFail("read a wall of 2^32 LEDs per cabinet")
         } catch {
             guard case .badResponse(_, _, let problem, _) = error else { return XCTFail("\(error)") }
-            XCTAssertTrue(problem.contains("u32"), problem)
+            // The first limit broken is the cabinet count (RobustnessTests covers each field).
+            XCTAssertTrue(problem.contains("cabinet_columns x cabinet_rows"), problem)
         }
     }
 

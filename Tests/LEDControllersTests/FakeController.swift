@@ -20,6 +20,11 @@ final class FakeController {
         ledStatus = Array(repeating: Array(repeating: 0, count: 16 * 8), count: 2)
     }
 
+    /// Puts an answer in the retry memory, as an earlier session's request would have.
+    func remember(_ response: Frame) {
+        cache.append((response.requestID, response.command, response))
+    }
+
     func handle(_ request: Frame) -> Frame {
         if request.flags.contains(.retry),
            let cached = cache.first(where: { $0.id == request.requestID && $0.command == request.command }) {
@@ -111,8 +116,7 @@ class FakeLink: Transport, @unchecked Sendable { // inspected by tests only afte
     func read(maxCount: Int, deadline: Deadline) throws(LinkError) -> [UInt8] {
         guard !isUnplugged else { throw .disconnected(port: portName) }
         guard !pending.isEmpty else {
-            let wait = deadline - .now
-            if wait > .zero { Thread.sleep(forTimeInterval: Double(wait.components.attoseconds) / 1e18 + Double(wait.components.seconds)) }
+            sleep(until: deadline)
             throw .timedOut(port: portName, operation: "read")
         }
         let count = min(maxCount, pending.count)
@@ -122,6 +126,13 @@ class FakeLink: Transport, @unchecked Sendable { // inspected by tests only afte
 
     func discardInput() throws(LinkError) { pending.removeAll() }
     func close() { isUnplugged = true }
+}
+
+/// Blocks the calling thread until `instant` (a fake link's read waiting for its deadline).
+func sleep(until instant: ContinuousClock.Instant) {
+    let wait = instant - .now
+    guard wait > .zero else { return }
+    Thread.sleep(forTimeInterval: Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18)
 }
 
 /// Loses the answers to the requests whose numbers are in `dropping`.
@@ -203,5 +214,131 @@ final class HelloLessLink: FakeLink, @unchecked Sendable {
         guard response.command == Command.hello.rawValue else { return response.serialized }
         return Frame(flags: .response, requestID: response.requestID, command: response.command,
                      status: Status.unknownCommand.rawValue).serialized
+    }
+}
+
+/// Reports a wall in IDENTIFY that breaks the protocol's limits (inconsistent or hostile).
+final class HostileIdentityLink: FakeLink, @unchecked Sendable {
+    init(geometry: WallGeometry) {
+        let device = FakeController()
+        device.identity.geometry = geometry
+        super.init(device: device)
+    }
+}
+
+/// Answers BUSY to its first `busyAnswers` requests, as a device running a module test
+/// (the command still reaches the fake, so only reads should be sent to it).
+final class BusyForAWhileLink: FakeLink, @unchecked Sendable {
+    let busyAnswers: Int
+    init(busyAnswers: Int) {
+        self.busyAnswers = busyAnswers
+        super.init()
+    }
+    override func deliver(_ response: Frame, index: Int) -> [UInt8] {
+        guard index < busyAnswers else { return response.serialized }
+        return Frame(flags: .response, requestID: response.requestID, command: response.command,
+                     status: Status.busy.rawValue).serialized
+    }
+}
+
+/// Sends an unsolicited EVENT frame of a type protocol v1 does not define (a newer
+/// firmware's) before every answer.
+final class NewEventTypeLink: FakeLink, @unchecked Sendable {
+    static let newType: UInt8 = 200
+    override func deliver(_ response: Frame, index: Int) -> [UInt8] {
+        let record = EventRecord(sequence: UInt32(100 + index), uptimeSeconds: 7, type: .unknown(Self.newType),
+                                 cabinet: 0, value: 42)
+        return Frame(flags: [.response, .event], requestID: 0, command: Command.event.rawValue,
+                     payload: record.serialized).serialized + response.serialized
+    }
+}
+
+/// Sets the reserved byte of the first record in READ_EVENTS answers and of every EVENT
+/// frame it sends: a malformed record, not a new type.
+final class ReservedByteEventLink: FakeLink, @unchecked Sendable {
+    override func deliver(_ response: Frame, index: Int) -> [UInt8] {
+        var answer = response
+        if answer.command == Command.readEvents.rawValue, answer.payload.count >= 3 + 14 {
+            answer.payload[3 + 9] = 1 // u16 stored, u8 count, then the record's reserved byte at 9
+        }
+        return answer.serialized
+    }
+}
+
+/// Answers each request after `delay(request number)`: a device (or line) that turns slow.
+final class SlowingLink: FakeLink, @unchecked Sendable {
+    let delay: @Sendable (Int) -> Duration
+    private var due = ContinuousClock.now
+    init(delay: @escaping @Sendable (Int) -> Duration) {
+        self.delay = delay
+        super.init()
+    }
+    override func deliver(_ response: Frame, index: Int) -> [UInt8] {
+        due = .now + delay(index)
+        return response.serialized
+    }
+    override func read(maxCount: Int, deadline: Deadline) throws(LinkError) -> [UInt8] {
+        sleep(until: min(due, deadline))
+        guard ContinuousClock.now >= due else { throw .timedOut(port: portName, operation: "read") }
+        return try super.read(maxCount: maxCount, deadline: deadline)
+    }
+}
+
+/// Delivers answers `piece` bytes at a time, one piece every `gap`: a slow line on which
+/// an answer is still arriving when its attempt would end.
+final class TricklingLink: FakeLink, @unchecked Sendable {
+    let piece: Int
+    let gap: Duration
+    private var nextPieceAt = ContinuousClock.now
+    init(piece: Int, gap: Duration) {
+        self.piece = piece
+        self.gap = gap
+        super.init()
+    }
+    override func read(maxCount: Int, deadline: Deadline) throws(LinkError) -> [UInt8] {
+        sleep(until: min(nextPieceAt, deadline))
+        guard ContinuousClock.now >= nextPieceAt else { throw .timedOut(port: portName, operation: "read") }
+        let bytes = try super.read(maxCount: min(maxCount, piece), deadline: deadline)
+        nextPieceAt = .now + gap
+        return bytes
+    }
+}
+
+/// Sends only the first 12 bytes of each answer, and returns empty reads instead of
+/// waiting for its deadline (a transport that breaks the `read` contract).
+final class EmptyReadingLink: FakeLink, @unchecked Sendable {
+    override func deliver(_ response: Frame, index: Int) -> [UInt8] { Array(response.serialized.prefix(12)) }
+    override func read(maxCount: Int, deadline: Deadline) throws(LinkError) -> [UInt8] {
+        do { return try super.read(maxCount: maxCount, deadline: .now) } catch .timedOut { return [] }
+    }
+}
+
+/// Sends `count` unsolicited EVENT frames (sequences 1...count) before its first answer.
+final class EventFloodingLink: FakeLink, @unchecked Sendable {
+    let count: Int
+    init(count: Int) {
+        self.count = count
+        super.init()
+    }
+    override func deliver(_ response: Frame, index: Int) -> [UInt8] {
+        guard index == 0 else { return response.serialized }
+        return (1...count).flatMap { sequence in
+            Frame(flags: [.response, .event], requestID: 0, command: Command.event.rawValue,
+                  payload: EventRecord(sequence: UInt32(sequence), uptimeSeconds: 1, type: .linkError,
+                                       cabinet: EventRecord.sendingCard, value: 1).serialized).serialized
+        } + response.serialized
+    }
+}
+
+/// Loses the first request frame on the line (the device never sees it), so the host's
+/// RETRY is the first the device hears of it.
+final class FirstRequestLosingLink: FakeLink, @unchecked Sendable {
+    private var hasLost = false
+    override func write(_ bytes: [UInt8], deadline: Deadline) throws(LinkError) {
+        guard hasLost else {
+            hasLost = true
+            return
+        }
+        try super.write(bytes, deadline: deadline)
     }
 }

@@ -311,9 +311,8 @@ final class FrameCodecTests: XCTestCase {
         XCTAssertThrowsError(try CabinetInfo(payload: [0, 0, 2, 0xC3, 0x28])) {
             XCTAssertEqual($0 as? WireFormatError, .invalidString(field: "serial"))
         }
-        XCTAssertThrowsError(try EventRecord(payload: [1, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 0, 0])) {
-            XCTAssertEqual($0 as? WireFormatError, .invalidValue(field: "type", value: 9))
-        }
+        // An event type v1 does not define is kept by number, not refused.
+        XCTAssertEqual(try EventRecord(payload: [1, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 0, 0]).type, .unknown(9))
         XCTAssertThrowsError(try EventRecord(payload: [1, 0, 0, 0, 0, 0, 0, 0, 1, 0xF1, 0, 0, 0, 0])) {
             XCTAssertEqual($0 as? WireFormatError, .invalidValue(field: "reserved", value: 0xF1))
         }

@@ -161,3 +161,52 @@ final class LinkCLITests: XCTestCase {
                       run.stdout)
     }
 }
+
+/// The CLI against a scripted device on a real PTY that answers as another vendor's
+/// firmware might: a hostile IDENTIFY, an event type this tool does not know.
+extension LinkCLITests {
+    private func scriptedDevice(identity: WallGeometry, events: [EventRecord] = []) throws -> HostileDevice {
+        try HostileDevice { request, _ in
+            let payload: [UInt8]
+            switch Command(rawValue: request.command) {
+            case .hello: payload = HelloResponse(version: 1, maxPayload: 1024, capabilities: [.eventFrames]).serialized
+            case .identify:
+                payload = Identity(model: "OTHER", serial: "S-1", firmware: "9.0", hardwareRevision: "Z",
+                                   geometry: identity).serialized
+            case .readEvents: payload = EventLog(stored: UInt16(events.count), events: events).serialized
+            default:
+                return Frame(flags: .response, requestID: request.requestID, command: request.command,
+                             status: Status.unknownCommand.rawValue).serialized
+            }
+            return Frame(flags: .response, requestID: request.requestID, command: request.command,
+                         payload: payload).serialized
+        }
+    }
+
+    func testInfoRefusesAHostileIdentityNamingTheFieldInsteadOfQueryingBillionsOfCabinets() throws {
+        let device = try scriptedDevice(identity: WallGeometry(cabinetColumns: 65535, cabinetRows: 65535, modulesX: 2,
+                                                               modulesY: 2, moduleWidth: 64, moduleHeight: 32))
+        defer { device.stop() }
+        let start = ContinuousClock.now
+        let run = try ledsentry(["info", "--port", device.portPath, "--timeout", "200"])
+        XCTAssertEqual(run.status, 3, run.stderr)
+        XCTAssertTrue(run.stderr.contains("cabinet_columns x cabinet_rows = 65535 x 65535"), run.stderr)
+        XCTAssertLessThan(ContinuousClock.now - start, .seconds(10))
+    }
+
+    func testEventsShowsAnUnknownTypeByNumber() throws {
+        let device = try scriptedDevice(
+            identity: WallGeometry(cabinetColumns: 1, cabinetRows: 1, modulesX: 1, modulesY: 1, moduleWidth: 8, moduleHeight: 8),
+            events: [EventRecord(sequence: 1, uptimeSeconds: 2, type: .overTemperature, cabinet: 0, value: 800),
+                     EventRecord(sequence: 2, uptimeSeconds: 3, type: .unknown(9), cabinet: 0, value: 17)])
+        defer { device.stop() }
+        let table = try ledsentry(["events", "--port", device.portPath, "--timeout", "200"])
+        XCTAssertEqual(table.status, 0, table.stderr)
+        XCTAssertTrue(table.stdout.contains("unknown(9)"), table.stdout)
+        XCTAssertTrue(table.stdout.contains("80.0 °C"), table.stdout)
+        let json = try ledsentry(["events", "--port", device.portPath, "--timeout", "200", "--json"])
+        XCTAssertEqual(json.status, 0, json.stderr)
+        XCTAssertTrue(json.stdout.contains("\"unknown(9)\""), json.stdout)
+        XCTAssertTrue(json.stdout.contains("\"type\" : 9"), json.stdout)
+    }
+}

@@ -65,7 +65,20 @@ public actor ControllerClient {
         return response
     }
 
-    public func identify() async throws(ControllerError) -> Identity { try await send(IdentifyRequest()) }
+    /// The sending card's identity; a geometry outside the protocol's limits (zero-sized,
+    /// more cabinets than a u16 numbers, more modules than MODULE_TEST carries) is
+    /// `badResponse` naming the field, so no caller loops over a hostile wall.
+    public func identify() async throws(ControllerError) -> Identity {
+        let identity = try await send(IdentifyRequest())
+        try checkGeometry(identity.geometry)
+        return identity
+    }
+
+    private func checkGeometry(_ geometry: WallGeometry) throws(ControllerError) {
+        if let problem = geometry.limitViolation {
+            throw .badResponse(port: portName, request: "IDENTIFY", problem: problem, received: geometry.serialized)
+        }
+    }
 
     public func cabinetInfo(_ cabinet: UInt16) async throws(ControllerError) -> CabinetInfo {
         try await checked(send(CabinetInfoRequest(cabinet: cabinet)), "cabinet") { $0.cabinet == cabinet }
@@ -77,9 +90,19 @@ public actor ControllerClient {
 
     /// Writes a parameter; returns the value now in force.
     public func setParameter(_ parameter: ParameterID, to value: Int32) async throws(ControllerError) -> Int32 {
-        try await checked(send(SetParameterRequest(parameter: parameter, value: value)), "param_id") {
-            $0.parameter == parameter
-        }.value
+        let request = SetParameterRequest(parameter: parameter, value: value)
+        let answer = try await withSession { session throws(ControllerError) in
+            let first = try session.send(request)
+            // Request ids restart at 1 in every session and a device remembers its last 8
+            // answers across sessions (and reboots): a RETRY whose first attempt was lost
+            // can match an earlier session's SET_PARAM with the same id and get its old
+            // value back, the new one never set. Setting a value twice is harmless, so a
+            // re-sent SET_PARAM whose answer differs from the request is asked once more,
+            // as a new request; that answer is the device's word.
+            guard first.value != value, session.lastExchangeRetries > 0 else { return first }
+            return try session.send(request)
+        }
+        return try checked(answer, "param_id") { $0.parameter == parameter }.value
     }
 
     public func showPattern(_ pattern: TestPattern, argument: UInt16 = 0) async throws(ControllerError) -> PatternSelection {
@@ -163,14 +186,9 @@ public actor ControllerClient {
         }
         let geometry: WallGeometry
         if let identity { geometry = identity.geometry } else { geometry = try await identify().geometry }
+        // Also for a caller's identity: the sums below and the loop trust these limits.
+        try checkGeometry(geometry)
         let perCabinet = geometry.ledsPerCabinet
-        // A cabinet's status length travels as a u32: a geometry beyond that is not a wall
-        // this protocol can describe (and would overflow the sums below).
-        guard perCabinet <= Int(UInt32.max) else {
-            throw .badResponse(port: portName, request: "IDENTIFY", problem:
-                "a cabinet of \(geometry.cabinetWidth) x \(geometry.cabinetHeight) LEDs exceeds the protocol's u32 status length",
-                received: geometry.serialized)
-        }
         let wallTotal = perCabinet * geometry.cabinetCount
         var cabinets: [[UInt8]?] = []
         var unreadable: [Int: String] = [:]

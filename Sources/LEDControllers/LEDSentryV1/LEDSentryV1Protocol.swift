@@ -40,6 +40,15 @@ public enum Command: UInt8, CaseIterable, Sendable, CustomStringConvertible {
     public var attemptTimeout: Duration {
         self == .moduleTest ? .milliseconds(2500) : .milliseconds(500)
     }
+
+    /// Reads that change nothing on the device: safe to send again as a new request when
+    /// the device answers BUSY.
+    public var isIdempotentRead: Bool {
+        switch self {
+        case .hello, .identify, .cabinetInfo, .getParameter, .readLEDStatus, .readTelemetry, .readEvents: true
+        default: false
+        }
+    }
 }
 
 /// Response status codes (protocol section 3).
@@ -237,6 +246,45 @@ public struct WallGeometry: WireMessage, Codable, Hashable {
     public var ledsPerCabinet: Int { cabinetWidth * cabinetHeight }
     public var wallWidth: Int { Int(cabinetColumns) * cabinetWidth }
     public var wallHeight: Int { Int(cabinetRows) * cabinetHeight }
+
+    /// Cabinet numbers are u16 and 0xFFFF names the sending card in events (4.9).
+    public static let maximumCabinets = 0xFFFF
+    /// One MODULE_TEST answer carries at most 170 module records (4.6).
+    public static let maximumModulesPerCabinet = 170
+    /// A cabinet's status length (`total`, `offset`) is a u32 (4.7).
+    public static let maximumLEDsPerCabinet = Int(UInt32.max)
+    /// A host holds one status byte per LED of the wall; beyond 4 GiB the answer is not a
+    /// wall but a corrupt or hostile IDENTIFY.
+    public static let maximumWallLEDs = Int(UInt32.max)
+
+    /// The first way this geometry breaks the protocol's limits, naming the field; nil
+    /// when it is a wall a client can read. A device's IDENTIFY is checked with this
+    /// before anything loops over its cabinets or allocates its LEDs.
+    public var limitViolation: String? {
+        for (field, value) in [("cabinet_columns", Int(cabinetColumns)), ("cabinet_rows", Int(cabinetRows)),
+                               ("modules_x", Int(modulesX)), ("modules_y", Int(modulesY)),
+                               ("module_width", Int(moduleWidth)), ("module_height", Int(moduleHeight))]
+        where value == 0 {
+            return "\(field) is 0: a wall has at least one cabinet of one module of one LED"
+        }
+        if cabinetCount > Self.maximumCabinets {
+            return "cabinet_columns x cabinet_rows = \(cabinetColumns) x \(cabinetRows) = \(cabinetCount) cabinets, "
+                + "more than the \(Self.maximumCabinets) a u16 cabinet number can address"
+        }
+        if modulesPerCabinet > Self.maximumModulesPerCabinet {
+            return "modules_x x modules_y = \(modulesX) x \(modulesY) = \(modulesPerCabinet) modules a cabinet, "
+                + "more than the \(Self.maximumModulesPerCabinet) one MODULE_TEST answer can carry"
+        }
+        if ledsPerCabinet > Self.maximumLEDsPerCabinet {
+            return "module_width x module_height = \(moduleWidth) x \(moduleHeight) makes a cabinet of "
+                + "\(cabinetWidth) x \(cabinetHeight) LEDs, more than a u32 status length can carry"
+        }
+        if ledsPerCabinet * cabinetCount > Self.maximumWallLEDs {
+            return "the wall of \(wallWidth) x \(wallHeight) LEDs (cabinet_columns \(cabinetColumns), cabinet_rows "
+                + "\(cabinetRows)) exceeds \(Self.maximumWallLEDs) LEDs"
+        }
+        return nil
+    }
 }
 
 // MARK: CABINET_INFO (4.3)
@@ -644,12 +692,54 @@ public struct Telemetry: WireMessage, Codable {
 
 // MARK: READ_EVENTS / CLEAR_EVENTS / EVENT (4.9)
 
-public enum EventType: UInt8, CaseIterable, Codable, Sendable, CustomStringConvertible {
-    case overTemperature = 1
-    case underVoltage = 2
-    case fanStall = 3
-    case linkError = 4
-    case powerLoss = 5
+/// An event record's type. Types this host does not know (a newer firmware's) are kept
+/// as `unknown(N)` rather than refused, so one new event kind cannot hide the whole log
+/// (the robustness principle); only the record's layout is checked strictly.
+public enum EventType: RawRepresentable, Hashable, CaseIterable, Codable, Sendable, CustomStringConvertible {
+    case overTemperature
+    case underVoltage
+    case fanStall
+    case linkError
+    case powerLoss
+    /// A type number protocol v1 does not define.
+    case unknown(UInt8)
+
+    /// The types protocol v1 defines.
+    public static let allCases: [EventType] = [.overTemperature, .underVoltage, .fanStall, .linkError, .powerLoss]
+
+    /// Never nil: an undefined number becomes `unknown(N)` (failable only to keep the
+    /// signature `RawRepresentable` callers had).
+    public init?(rawValue: UInt8) {
+        self = switch rawValue {
+        case 1: .overTemperature
+        case 2: .underVoltage
+        case 3: .fanStall
+        case 4: .linkError
+        case 5: .powerLoss
+        default: .unknown(rawValue)
+        }
+    }
+
+    public var rawValue: UInt8 {
+        switch self {
+        case .overTemperature: 1
+        case .underVoltage: 2
+        case .fanStall: 3
+        case .linkError: 4
+        case .powerLoss: 5
+        case .unknown(let number): number
+        }
+    }
+
+    /// False for a type number v1 does not define.
+    public var isKnown: Bool {
+        if case .unknown = self { return false }
+        return true
+    }
+
+    // By number, so `.unknown(1)` built by hand is still over-temperature.
+    public static func == (lhs: EventType, rhs: EventType) -> Bool { lhs.rawValue == rhs.rawValue }
+    public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
 
     public var description: String {
         switch self {
@@ -658,22 +748,23 @@ public enum EventType: UInt8, CaseIterable, Codable, Sendable, CustomStringConve
         case .fanStall: "fan stall"
         case .linkError: "link error"
         case .powerLoss: "power loss"
+        case .unknown(let number): "unknown(\(number))"
         }
     }
 
-    /// What `value` means for this type.
+    /// What `value` means for this type (empty when unknown).
     public var valueUnit: String {
         switch self {
         case .overTemperature: "deci-°C"
         case .underVoltage: "10 mV"
         case .fanStall: "rpm"
         case .linkError: "errors"
-        case .powerLoss: ""
+        case .powerLoss, .unknown: ""
         }
     }
 }
 
-/// One 12-byte event record.
+/// One 14-byte event record.
 public struct EventRecord: WireMessage, Codable {
     /// `cabinet` value meaning the sending card itself.
     public static let sendingCard: UInt16 = 0xFFFF
@@ -695,10 +786,7 @@ public struct EventRecord: WireMessage, Codable {
         sequence = try reader.u32("sequence")
         uptimeSeconds = try reader.u32("uptime_seconds")
         let rawType = try reader.u8("type")
-        guard let type = EventType(rawValue: rawType) else {
-            throw .invalidValue(field: "type", value: Int(rawType))
-        }
-        self.type = type
+        type = EventType(rawValue: rawType) ?? .unknown(rawType)
         // Reserved must be 0, like the frame's reserved flag bits: a record that says
         // otherwise is not one this host understands (found by the fuzzer).
         let reserved = try reader.u8("reserved")
