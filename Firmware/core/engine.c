@@ -112,13 +112,16 @@ typedef int (*handler)(ls_engine *e, const uint8_t *request, ls_writer *w);
 
 static int cmd_hello(ls_engine *e, const uint8_t *rq, ls_writer *w)
 {
-    (void)e;
     if (rq[0] > rq[1]) return LS_ST_BAD_ARGUMENT;
     if (rq[0] > LS_MAX_VERSION || rq[1] < LS_MIN_VERSION) {
         ls_w_u8(w, LS_MIN_VERSION);
         ls_w_u8(w, LS_MAX_VERSION);
         return LS_ST_UNSUPPORTED_VERSION;
     }
+    /* A HELLO opens a host session, whose request ids start again at 1: forget the
+       previous session's answers so none of them can answer this session's RETRYs. */
+    e->cache_used = 0;
+    e->cache_next = 0;
     ls_w_u8(w, LS_PROTOCOL_VERSION);
     ls_w_u16(w, LS_MAX_PAYLOAD);
     ls_w_u32(w, LS_CAP_EVENTS | LS_CAP_LED_STATUS | LS_CAP_TELEMETRY);

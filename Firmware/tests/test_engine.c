@@ -431,6 +431,35 @@ TEST(retried_set_param_executes_once)
     harness_stop(&h);
 }
 
+/* A new session's HELLO forgets the last session's answers: a RETRY of request 1 in the
+ * new session whose first attempt was lost is executed, not answered with the old answer. */
+TEST(hello_forgets_previous_session)
+{
+    harness_start(&h, NULL, 1, NULL);
+    ls_device *d = ls_engine_device(h.engine);
+    uint8_t rq[5] = {LS_PARAM_BRIGHTNESS};
+    ls_put_u32(rq + 1, 30);
+    const captured_frame *old = harness_call(&h, 2, LS_CMD_SET_PARAM, rq, 5);
+    CHECK(old && old->frame.status == LS_ST_OK);
+    /* new session: HELLO as request 1, then request 2's first attempt is lost */
+    const uint8_t hello[2] = {1, 1};
+    const captured_frame *greeting = harness_call(&h, 1, LS_CMD_HELLO, hello, 2);
+    CHECK(greeting && greeting->frame.status == LS_ST_OK);
+    ls_put_u32(rq + 1, 70);
+    harness_clear(&h);
+    harness_send(&h, LS_FLAG_RETRY, 2, LS_CMD_SET_PARAM, rq, 5, NULL);
+    harness_collect(&h);
+    CHECK_EQ(h.frame_count, 1);
+    CHECK(h.frame_count == 1 && ls_get_u32(h.frames[0].payload + 1) == 70);
+    CHECK_EQ(ls_device_param(d, LS_PARAM_BRIGHTNESS), 70);
+    /* a retried HELLO is still answered from memory */
+    harness_clear(&h);
+    harness_send(&h, LS_FLAG_RETRY, 1, LS_CMD_HELLO, hello, 2, NULL);
+    harness_collect(&h);
+    CHECK(h.frame_count == 1 && h.frames[0].frame.command == LS_CMD_HELLO);
+    harness_stop(&h);
+}
+
 TEST(retry_cache_holds_last_8)
 {
     harness_start(&h, NULL, 1, NULL);
