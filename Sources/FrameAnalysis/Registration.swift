@@ -28,6 +28,8 @@ public enum AnalysisError: Error, Equatable, CustomStringConvertible {
     case referenceMismatch(String)
     /// A black pattern needs a reference capture showing white.
     case referenceRequired
+    /// The fitted LED lattice fails its self-check: defects found on it would be false.
+    case registrationUnsure(String)
 
     public var description: String {
         switch self {
@@ -36,6 +38,7 @@ public enum AnalysisError: Error, Equatable, CustomStringConvertible {
         case .referenceMismatch(let why): return "reference unusable: \(why)"
         case .referenceRequired:
             return "the black pattern needs --reference (a capture of the same scene showing white)"
+        case .registrationUnsure(let why): return "registration unsure, no defects reported: \(why)"
         }
     }
 }
@@ -191,7 +194,9 @@ enum Registrar {
         try checkPitch(plane, start)
         var registration = lockLattice(plane, start)
         registration = try resolveShift(plane, registration)
-        return refineField(plane, registration)
+        registration = refineField(plane, registration)
+        if let problem = RegistrationCheck.problem(plane, registration) { throw .registrationUnsure(problem) }
+        return registration
     }
 
     // MARK: Outline
