@@ -195,6 +195,11 @@ enum Registrar {
         var registration = lockLattice(plane, start)
         registration = try resolveShift(plane, registration)
         registration = refineField(plane, registration)
+        if RegistrationCheck.litLineBeyondGrid(plane, registration) != nil {
+            // The final fit slid by whole LEDs (seen on 384x216 grids under strong perspective):
+            // choose the integer shift again on the refined lattice and refit from there.
+            registration = refineField(plane, try resolveShift(plane, registration))
+        }
         if let problem = RegistrationCheck.problem(plane, registration) { throw .registrationUnsure(problem) }
         return registration
     }
