@@ -195,10 +195,13 @@ enum Registrar {
         var registration = lockLattice(plane, start)
         registration = try resolveShift(plane, registration)
         registration = refineField(plane, registration)
-        if RegistrationCheck.litLineBeyondGrid(plane, registration) != nil {
+        if let beyond = RegistrationCheck.litLineBeyondGrid(plane, registration) {
             // The final fit slid by whole LEDs (seen on 384x216 grids under strong perspective):
-            // choose the integer shift again on the refined lattice and refit from there.
-            registration = refineField(plane, try resolveShift(plane, registration))
+            // choose the integer shift again on the refined lattice and refit from there. The
+            // grid already passed the pitch check, so no fitting shift means a bad lattice.
+            do { registration = refineField(plane, try resolveShift(plane, registration)) } catch {
+                throw .registrationUnsure("\(beyond), and no whole-LED shift of it fits")
+            }
         }
         if let problem = RegistrationCheck.problem(plane, registration) { throw .registrationUnsure(problem) }
         return registration
