@@ -28,6 +28,8 @@ public enum AnalysisError: Error, Equatable, CustomStringConvertible {
     case referenceMismatch(String)
     /// A black pattern needs a reference capture showing white.
     case referenceRequired
+    /// The fitted LED lattice fails its self-check: defects found on it would be false.
+    case registrationUnsure(String)
 
     public var description: String {
         switch self {
@@ -36,6 +38,7 @@ public enum AnalysisError: Error, Equatable, CustomStringConvertible {
         case .referenceMismatch(let why): return "reference unusable: \(why)"
         case .referenceRequired:
             return "the black pattern needs --reference (a capture of the same scene showing white)"
+        case .registrationUnsure(let why): return "registration unsure, no defects reported: \(why)"
         }
     }
 }
@@ -197,7 +200,17 @@ enum Registrar {
         try checkPitch(plane, start)
         var registration = lockLattice(plane, start)
         registration = try resolveShift(plane, registration)
-        return refineField(plane, registration)
+        registration = refineField(plane, registration)
+        if let beyond = RegistrationCheck.litLineBeyondGrid(plane, registration) {
+            // The final fit slid by whole LEDs (seen on 384x216 grids under strong perspective):
+            // choose the integer shift again on the refined lattice and refit from there. The
+            // grid already passed the pitch check, so no fitting shift means a bad lattice.
+            do { registration = refineField(plane, try resolveShift(plane, registration)) } catch {
+                throw .registrationUnsure("\(beyond), and no whole-LED shift of it fits")
+            }
+        }
+        if let problem = RegistrationCheck.problem(plane, registration) { throw .registrationUnsure(problem) }
+        return registration
     }
 
     // MARK: Outline
