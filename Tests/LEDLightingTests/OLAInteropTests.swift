@@ -60,8 +60,16 @@ final class OLAInteropTests: XCTestCase {
         try ola(["ola_patch", "-d", device, "-p", "0", "-u", "1"])
 
         // discovery: OLA finds exactly our drivers, collisions included
-        let discovered = try ola(["ola_rdm_discover", "-u", "1", "--full"]).split(separator: "\n")
-            .compactMap { RDMUID(string: String($0)) }
+        // olad starts its own discovery when the port is patched; a full discovery asked for
+        // while that one runs can come back empty, so ask again (bounded) until it answers.
+        var discovered: [RDMUID] = []
+        let discoveryDeadline = Date().addingTimeInterval(15)
+        repeat {
+            discovered = try ola(["ola_rdm_discover", "-u", "1", "--full"]).split(separator: "\n")
+                .compactMap { RDMUID(string: String($0)) }
+            if !discovered.isEmpty { break }
+            Thread.sleep(forTimeInterval: 0.5)
+        } while Date() < discoveryDeadline
         XCTAssertEqual(discovered.sorted(), expected.sorted())
 
         let healthy = expected[0], hot = expected[1], slow = expected[2], chunked = expected[3]
